@@ -1,0 +1,35 @@
+# xlw: two commands do all set-up on a fresh clone — `make reports` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PROFILE ?= cpu
+ONLY ?=
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.xlw-installed
+
+.PHONY: setup reports test lab lock
+
+# (Re)install when the dependency declarations change; registers the Jupyter kernel `xlw`
+# inside the venv (--sys-prefix), so nothing outside the project folder is touched.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name xlw --display-name "Python (xlw)"
+	touch $@
+
+setup: $(STAMP)
+
+reports: setup
+	$(BIN)/python -m xlw.report --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
+
+test: setup
+	$(BIN)/python -m pytest
+
+lab: setup
+	$(BIN)/jupyter lab notebooks
+
+lock: setup
+	{ echo "# Exact versions the reports were produced with; make installs under these constraints."; \
+	  echo "# torch is pinned without its +cpu label so that a CUDA machine gets the same release. Regenerate: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v "^xlw" | sed "s/^torch==\(.*\)+cpu$$/torch==\1/"; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt

@@ -1,0 +1,106 @@
+"""Profiles: the one place that says what `smoke`, `cpu` and `gpu` mean for every notebook.
+
+A notebook takes `profile` as a papermill parameter and asks for its section:
+`settings("cpu", "01_math")`. Sizes grow from `smoke` (seconds, for tests and CI) through
+`cpu` (real quality within minutes on 2 cores) to `gpu` (hub models, full data, CUDA).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+DEFAULT_PROFILE = "cpu"
+
+# Each notebook's section lists the same keys in every profile (a test enforces it),
+# so code never branches on the profile name, only on these numbers.
+PROFILES: dict[str, dict[str, dict[str, Any]]] = {
+    "smoke": {
+        "00_overview": {},
+        "01_math": {
+            "n_examples": 64,
+            "n_features": 5,
+            "n_classes": 4,
+            "seq_len": 6,
+            "vocab_size": 11,
+            "seq_batch": 4,
+            "adamw_steps": 5,
+            "fit_steps": 50,
+            "fit_n_train": 40,
+            "fit_n_features": 20,
+            "fit_n_test": 2000,
+            "fit_lr": 0.5,
+            "fit_weight_decays": (0.0, 0.01, 0.05),
+        },
+    },
+    "cpu": {
+        "00_overview": {},
+        "01_math": {
+            "n_examples": 512,
+            "n_features": 20,
+            "n_classes": 7,
+            "seq_len": 12,
+            "vocab_size": 50,
+            "seq_batch": 16,
+            "adamw_steps": 50,
+            "fit_steps": 400,
+            "fit_n_train": 60,
+            "fit_n_features": 40,
+            "fit_n_test": 2000,
+            "fit_lr": 0.5,
+            "fit_weight_decays": (0.0, 0.01, 0.05),
+        },
+    },
+    "gpu": {
+        "00_overview": {},
+        "01_math": {
+            "n_examples": 2048,
+            "n_features": 64,
+            "n_classes": 10,
+            "seq_len": 32,
+            "vocab_size": 500,
+            "seq_batch": 64,
+            "adamw_steps": 100,
+            "fit_steps": 400,
+            "fit_n_train": 60,
+            "fit_n_features": 40,
+            "fit_n_test": 2000,
+            "fit_lr": 0.5,
+            "fit_weight_decays": (0.0, 0.01, 0.05),
+        },
+    },
+}
+
+
+class ProfileError(ValueError):
+    """An unknown profile or notebook section was asked for."""
+
+
+def check_profile(profile: str) -> str:
+    """Return `profile` if it is a known profile, else raise naming the valid ones."""
+    if not isinstance(profile, str) or profile not in PROFILES:
+        raise ProfileError(
+            f"unknown profile {profile!r}: expected one of {', '.join(sorted(PROFILES))}"
+        )
+    return profile
+
+
+def settings(profile: str, notebook: str) -> SimpleNamespace:
+    """The settings of `notebook` (e.g. '01_math') under `profile`, as attributes."""
+    sections = PROFILES[check_profile(profile)]
+    if notebook not in sections:
+        raise ProfileError(
+            f"profile {profile!r} has no settings for notebook {notebook!r}: "
+            f"expected one of {', '.join(sorted(sections))}"
+        )
+    return SimpleNamespace(**sections[notebook])
+
+
+def profile_table():
+    """Every setting of every profile side by side, as a DataFrame (rows: notebook.setting)."""
+    import pandas as pd
+
+    return pd.DataFrame({
+        profile: {f"{nb}.{key}": value for nb, section in sections.items() for key, value in section.items()}
+        for profile, sections in PROFILES.items()
+    })

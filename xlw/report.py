@@ -1,0 +1,246 @@
+"""Execute the notebooks with papermill into `reports/<profile>/` and collect their metrics.
+
+    python -m xlw.report                       # every notebook, cpu profile
+    python -m xlw.report --profile smoke --only 01_math
+    python -m xlw.report -p seed=1             # extra papermill parameters
+
+Each notebook records its numbers through `Session.record`, which writes the JSON file named by
+`XLW_METRICS_FILE`; the runner sets that variable per notebook, then merges the files into
+`metrics.json` and `summary.md`. A failing notebook is reported with its error cell and makes the
+run exit non-zero; the others still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xlw.config import DEFAULT_PROFILE, check_profile
+from xlw.data import project_root
+from xlw.env import METRICS_FILE_ENV
+
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+RESERVED_PARAMETERS = {"profile"}
+
+
+class ReportError(ValueError):
+    """The runner was asked for something it cannot do (bad notebook, profile or parameter)."""
+
+
+@dataclass
+class NotebookResult:
+    """What one executed notebook produced."""
+
+    stem: str
+    runtime_s: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    env: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def discover(notebooks_dir: Path, only: list[str] | None = None) -> list[Path]:
+    """The numbered notebooks in `notebooks_dir`, in order; `only` picks some by stem or number."""
+    if not notebooks_dir.is_dir():
+        raise ReportError(f"notebook folder {notebooks_dir} does not exist")
+    notebooks = sorted(notebooks_dir.glob(NOTEBOOK_GLOB))
+    if not only:
+        return notebooks
+    by_key = {nb.stem: nb for nb in notebooks} | {nb.stem[:2]: nb for nb in notebooks}
+    unknown = [name for name in only if Path(name).stem not in by_key]
+    if unknown:
+        raise ReportError(
+            f"no notebook {', '.join(map(repr, unknown))} in {notebooks_dir}: expected one of "
+            f"{', '.join(nb.stem for nb in notebooks) or '(none)'}"
+        )
+    wanted = {by_key[Path(name).stem] for name in only}
+    return [nb for nb in notebooks if nb in wanted]
+
+
+def parse_parameters(pairs: list[str]) -> dict[str, Any]:
+    """`['seed=1', 'lr=3e-4', 'name=x']` → `{'seed': 1, 'lr': 0.0003, 'name': 'x'}` (JSON, else text)."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise ReportError(f"parameter {pair!r} is malformed: expected NAME=VALUE, NAME a Python identifier")
+        if name in RESERVED_PARAMETERS:
+            raise ReportError(f"parameter {name!r} is set with --{name}, not -p")
+        try:
+            params[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[name] = raw
+    return params
+
+
+def check_kernel(kernel: str) -> None:
+    """Raise a ReportError saying how to install `kernel` if Jupyter does not know it."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(kernel)
+    except NoSuchKernel:
+        raise ReportError(
+            f"Jupyter kernel {kernel!r} is not installed: run `make setup` (it runs "
+            f"`python -m ipykernel install --sys-prefix --name {kernel}`)"
+        ) from None
+
+
+def describe_failure(exc: Exception) -> str:
+    """One readable paragraph naming the failing cell and its error."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        source = "\n".join("    " + line for line in exc.source.splitlines()[:8])
+        return f"cell In [{exc.exec_count}] raised {exc.ename}: {exc.evalue}\n{source}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def restore_environ(saved: dict[str, str | None]) -> None:
+    """Put back environment variables as they were (None: was unset)."""
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def execute(notebook: Path, out_dir: Path, profile: str, parameters: dict[str, Any],
+            kernel: str, timeout_s: int) -> NotebookResult:
+    """Run one notebook with papermill (cwd = its folder) and export it to HTML."""
+    import papermill
+
+    out_ipynb = out_dir / notebook.name
+    with tempfile.TemporaryDirectory() as tmp:
+        metrics_file = Path(tmp) / "metrics.json"
+        # The kernel inherits the runner's environment: that is how the notebook learns where
+        # to write its metrics. A fixed hash seed makes set/dict iteration order reproducible.
+        saved = {k: os.environ.get(k) for k in (METRICS_FILE_ENV, "PYTHONHASHSEED")}
+        os.environ.update({METRICS_FILE_ENV: str(metrics_file), "PYTHONHASHSEED": "0"})
+        start, error = time.perf_counter(), None
+        try:
+            papermill.execute_notebook(
+                notebook, out_ipynb, parameters={"profile": profile, **parameters},
+                kernel_name=kernel, cwd=notebook.parent, execution_timeout=timeout_s,
+                progress_bar=sys.stderr.isatty(),
+            )
+        except Exception as exc:  # the notebook's own failure: report it, go on with the rest
+            error = describe_failure(exc)
+        finally:
+            restore_environ(saved)
+        runtime = time.perf_counter() - start
+        recorded = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+    if out_ipynb.exists():
+        export_html(out_ipynb, out_ipynb.with_suffix(".html"))
+    if error is None and not recorded:
+        error = "the notebook never called xlw.setup(), so nothing was recorded"
+    return NotebookResult(
+        stem=notebook.stem, runtime_s=round(runtime, 1), metrics=recorded.get("metrics", {}),
+        notes=recorded.get("notes", {}), env=recorded.get("env", {}), error=error,
+    )
+
+
+def export_html(ipynb: Path, html: Path) -> None:
+    """Write the executed notebook as a stand-alone HTML page (JupyterLab look)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(ipynb, as_version=4))
+    html.write_text(body, encoding="utf-8")
+
+
+def write_metrics(out_dir: Path, results: list[NotebookResult]) -> dict[str, dict[str, float]]:
+    """Merge this run's metrics into `metrics.json`; a failed notebook's old entry is dropped."""
+    path = out_dir / "metrics.json"
+    merged = json.loads(path.read_text()) if path.exists() else {}
+    for result in results:
+        merged.pop(result.stem, None)
+        if result.error is None:
+            merged[result.stem] = {**dict(sorted(result.metrics.items())), "runtime_s": result.runtime_s}
+    merged = dict(sorted(merged.items()))
+    path.write_text(json.dumps(merged, indent=2) + "\n")
+    return merged
+
+
+def write_summary(out_dir: Path, profile: str, results: list[NotebookResult],
+                  metrics: dict[str, dict[str, float]]) -> Path:
+    """`summary.md`: status of this run, every metric, notes (signatures), versions and device."""
+    env = next((r.env for r in results if r.env), {})
+    lines = [f"# xlw report — profile `{profile}`", "",
+             f"Generated {env.get('date', '?')} on {env.get('device', '?')} ({env.get('platform', '?')}).", "",
+             "| notebook | status | runtime (s) |", "|---|---|---|"]
+    for r in results:
+        status = "ok" if r.error is None else "**FAILED**"
+        lines.append(f"| [{r.stem}]({r.stem}.html) | {status} | {r.runtime_s} |")
+    for r in (r for r in results if r.error):
+        lines += ["", f"## {r.stem} failed", "", "```", r.error, "```"]
+    lines += ["", "## Metrics", "", "| notebook | metric | value |", "|---|---|---|"]
+    for stem, values in metrics.items():
+        lines += [f"| {stem} | `{key}` | {value:.6g} |" for key, value in values.items()]
+    notes = [(r.stem, k, v) for r in results for k, v in sorted(r.notes.items())]
+    if notes:
+        lines += ["", "## Notes", "", "| notebook | note | value |", "|---|---|---|"]
+        lines += [f"| {stem} | `{key}` | `{value}` |" for stem, key, value in notes]
+    lines += ["", "## Library versions", "", "| package | version |", "|---|---|"]
+    lines += [f"| {name} | {version} |" for name, version in env.get("versions", {}).items()]
+    path = out_dir / "summary.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
+        parameters: dict[str, Any] | None = None, notebooks_dir: Path | None = None,
+        reports_dir: Path | None = None, kernel: str = "xlw", timeout_s: int = 3600) -> list[NotebookResult]:
+    """Execute the chosen notebooks under `profile`; write reports, metrics.json and summary.md."""
+    check_profile(profile)
+    notebooks = discover(notebooks_dir or project_root() / "notebooks", only)
+    check_kernel(kernel)
+    out_dir = (reports_dir or project_root() / "reports") / profile
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for i, notebook in enumerate(notebooks, 1):
+        print(f"[{i}/{len(notebooks)}] {notebook.stem} ({profile}) ...", flush=True)
+        result = execute(notebook, out_dir, profile, parameters or {}, kernel, timeout_s)
+        status = "ok" if result.error is None else "FAILED"
+        print(f"[{i}/{len(notebooks)}] {notebook.stem}: {status} ({result.runtime_s} s)", flush=True)
+        if result.error:
+            print(result.error, flush=True)
+        results.append(result)
+    metrics = write_metrics(out_dir, results)
+    print(f"wrote {write_summary(out_dir, profile, results, metrics)} and {out_dir / 'metrics.json'}")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m xlw.report", description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default=DEFAULT_PROFILE, help="smoke | cpu | gpu (default: %(default)s)")
+    parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="stems or numbers, e.g. 01_math or 01")
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra papermill parameter (repeatable); VALUE is parsed as JSON if it can be")
+    parser.add_argument("--notebooks", type=Path, help="notebook folder (default: the project's notebooks/)")
+    parser.add_argument("--reports", type=Path, help="output root (default: the project's reports/)")
+    parser.add_argument("--kernel", default="xlw", help="Jupyter kernel name (default: %(default)s)")
+    parser.add_argument("--timeout", type=int, default=3600, help="per-cell timeout in seconds")
+    args = parser.parse_args(argv)
+    try:
+        results = run(args.profile, args.only, parse_parameters(args.param), args.notebooks,
+                      args.reports, args.kernel, args.timeout)
+    except ValueError as exc:  # ReportError, or ProfileError for an unknown profile
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    failed = [r.stem for r in results if r.error]
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
