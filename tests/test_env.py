@@ -67,3 +67,12 @@ def test_record_writes_the_metrics_file_at_once(tmp_path, monkeypatch):
     assert written["seed"] == 7 and written["notebook"] == "01_math"
     assert "torch" in written["env"]["versions"]
     assert list(session.table()["value"]) == [1.0]
+
+
+def test_progress_bars_follow_the_switch(monkeypatch):
+    from xlw.env import PROGRESS_ENV, progress_enabled
+
+    monkeypatch.delenv(PROGRESS_ENV, raising=False)
+    assert progress_enabled()
+    monkeypatch.setenv(PROGRESS_ENV, "0")
+    assert not progress_enabled()

@@ -328,3 +328,22 @@ def test_ranking_input_errors():
         M.mrr(SCORES[0], [0])
     with pytest.raises(ValueError, match="NaN"):
         M.mrr([[np.nan, 1.0]], [0])
+
+
+def test_bleu_by_length_scores_each_bin_as_a_corpus():
+    hyps = ["a b c d", "x y", "the cat sat on the mat today"]
+    refs = ["a b c d", "p q", "the cat sat on the mat today"]
+    table = M.bleu_by_length([4, 10, 11], hyps, refs, bins=(0, 10, 20))
+    assert list(table["sentences"]) == [2, 1]  # length 10 falls in the first bin (edges are inclusive above)
+    assert table["BLEU"].iloc[0] == pytest.approx(M.bleu(hyps[:2], refs[:2]).score)
+    assert table["BLEU"].iloc[1] == pytest.approx(100.0)
+    with pytest.raises(ValueError, match="differ in length: 2, 3, 3"):
+        M.bleu_by_length([1, 2], hyps, refs)
+
+
+def test_bleu_variants_match_sacrebleu_options():
+    hyps, refs = ["The Cat sat, on the mat."], ["the cat sat on the mat."]
+    table = M.bleu_variants(hyps, refs).set_index("variant")["BLEU"]
+    assert table["sacreBLEU: cased, 13a"] == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs]).score)
+    assert table["lowercased, 13a"] == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs], lowercase=True).score)
+    assert table["lowercased, 13a"] > table["sacreBLEU: cased, 13a"]

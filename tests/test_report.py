@@ -35,7 +35,8 @@ def test_runner_reports_success_failure_and_silence(tmp_path, notebook_factory, 
 def test_profile_reaches_the_notebook_and_metrics_merge(tmp_path, notebook_factory):
     notebooks, reports = tmp_path / "nb", tmp_path / "reports"
     notebooks.mkdir()
-    notebook_factory(notebooks / "00_a.ipynb", SETUP, 'session.record("is_smoke", int(profile == "smoke"))')
+    notebook_factory(notebooks / "00_a.ipynb", SETUP, 'session.record("is_smoke", int(profile == "smoke"))',
+                     'import os\nsession.record("quiet", int(os.environ["XLW_PROGRESS"] == "0"))')
     notebook_factory(notebooks / "01_b.ipynb", SETUP, 'session.record("seed", seed)')
     (reports / "smoke").mkdir(parents=True)
     (reports / "smoke" / "metrics.json").write_text(json.dumps({"00_a": {"old": 1}, "99_z": {"kept": 2}}))
@@ -46,6 +47,7 @@ def test_profile_reaches_the_notebook_and_metrics_merge(tmp_path, notebook_facto
     assert code == 0
     metrics = json.loads((reports / "smoke" / "metrics.json").read_text())
     assert metrics["00_a"]["is_smoke"] == 1.0 and "old" not in metrics["00_a"]
+    assert metrics["00_a"]["quiet"] == 1.0  # report kernels run without progress bars
     assert metrics["01_b"]["seed"] == 5.0
     assert metrics["99_z"] == {"kept": 2}  # notebooks not run this time keep their numbers
 

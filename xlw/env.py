@@ -27,6 +27,7 @@ import torch
 from xlw.config import check_profile, settings
 
 METRICS_FILE_ENV = "XLW_METRICS_FILE"
+PROGRESS_ENV = "XLW_PROGRESS"  # "0" turns xlw's progress bars off (the report runner does)
 
 # Packages whose versions decide the numbers a notebook produces.
 TRACKED_PACKAGES = (
@@ -46,6 +47,11 @@ def seed_everything(seed: int) -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.benchmark = False
+
+
+def progress_enabled() -> bool:
+    """Whether xlw's loops show tqdm progress bars (not in report runs, where they would freeze)."""
+    return os.environ.get(PROGRESS_ENV, "1") != "0"
 
 
 def pick_device() -> torch.device:
@@ -164,3 +170,12 @@ def setup(profile: str = "cpu", seed: int = 0, notebook: str = "00_overview",
         versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
         print(f"xlw {notebook} | profile {profile} | seed {seed} | {env['device']}\n{versions}")
     return session
+
+
+def show_source(*functions) -> None:
+    """Display the source code of functions in a notebook, as a Python code block."""
+    import inspect
+
+    from IPython.display import Markdown, display
+
+    display(Markdown("\n".join(f"```python\n{inspect.getsource(f)}```" for f in functions)))

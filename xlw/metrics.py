@@ -121,6 +121,32 @@ def sentence_bleu(hyp: str, refs: str | Sequence[str], target_lang: str = "en") 
     return float(_bleu_metric(target_lang, effective_order=True).sentence_score(hyp, refs).score)
 
 
+BLEU_VARIANTS = {"sacreBLEU: cased, 13a": {}, "lowercased, 13a": {"lowercase": True},
+                 "cased, intl tokenization": {"tokenize": "intl"}}
+
+
+def bleu_variants(hyps: Sequence[str], refs: Refs) -> pd.DataFrame:
+    """One output under common BLEU variants, to show why published numbers differ (non-Chinese targets)."""
+    streams = _streams(hyps, refs)
+    return pd.DataFrame([{"variant": name, "BLEU": BLEU(**kw).corpus_score(list(hyps), streams).score}
+                         for name, kw in BLEU_VARIANTS.items()])
+
+def bleu_by_length(src_lengths: Sequence[int], hyps: Sequence[str], refs: Sequence[str],
+                   bins: Sequence[int] = (0, 10, 15, 20, 30, 1000), target_lang: str = "en") -> pd.DataFrame:
+    """Corpus BLEU within source-length bins (a corpus score per bin, not a mean of sentence scores)."""
+    if not len(src_lengths) == len(hyps) == len(refs):
+        raise ValueError(f"src_lengths, hyps and refs differ in length: {len(src_lengths)}, {len(hyps)}, {len(refs)}")
+    edges = np.asarray(bins)
+    which = np.digitize(src_lengths, edges[1:-1], right=True)  # bin i: edges[i] < length <= edges[i+1]
+    rows = []
+    for i in range(len(edges) - 1):
+        idx = np.flatnonzero(which == i)
+        if idx.size:
+            score = bleu([hyps[j] for j in idx], [refs[j] for j in idx], target_lang).score
+            rows.append({"source length": f"{edges[i] + 1}-{edges[i + 1]}", "sentences": idx.size, "BLEU": score})
+    return pd.DataFrame(rows)
+
+
 # --- Classification ------------------------------------------------------------------------------
 
 def _check_labels(y_true: ArrayLike, y_pred: ArrayLike) -> None:

@@ -24,10 +24,13 @@ from typing import Any
 
 from xlw.config import DEFAULT_PROFILE, check_profile
 from xlw.data import project_root
-from xlw.env import METRICS_FILE_ENV
+from xlw.env import METRICS_FILE_ENV, PROGRESS_ENV
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 RESERVED_PARAMETERS = {"profile"}
+# A saved report keeps a progress bar as first drawn (a widget's updates are not saved), so bars are
+# off in report kernels (xlw's own, datasets' and transformers'); the runner prints its own progress.
+QUIET_PROGRESS = {PROGRESS_ENV: "0", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 
 
 class ReportError(ValueError):
@@ -122,8 +125,9 @@ def execute(notebook: Path, out_dir: Path, profile: str, parameters: dict[str, A
         metrics_file = Path(tmp) / "metrics.json"
         # The kernel inherits the runner's environment: that is how the notebook learns where
         # to write its metrics. A fixed hash seed makes set/dict iteration order reproducible.
-        saved = {k: os.environ.get(k) for k in (METRICS_FILE_ENV, "PYTHONHASHSEED")}
-        os.environ.update({METRICS_FILE_ENV: str(metrics_file), "PYTHONHASHSEED": "0"})
+        kernel_env = {METRICS_FILE_ENV: str(metrics_file), "PYTHONHASHSEED": "0", **QUIET_PROGRESS}
+        saved = {k: os.environ.get(k) for k in kernel_env}
+        os.environ.update(kernel_env)
         start, error = time.perf_counter(), None
         try:
             papermill.execute_notebook(

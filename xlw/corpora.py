@@ -1,0 +1,190 @@
+"""Parallel corpora as 🤗 `datasets.Dataset`s with string columns `src` and `tgt`.
+
+Each loader reads the local copy found by `xlw.data.data_path` and checks it line by line: a
+malformed file stops with the file, the 1-based line number and what was expected. Sentences lose
+trailing whitespace only (Tatoeba's tab-separated fields lose it on both ends). Blank lines at the
+very end of a file are how some files end (Tatoeba's `cmn.txt` does), not segments: they are dropped.
+
+- Multi30k: the official splits, any two of en/de/fr; without local files, en-de comes from the hub.
+- Tatoeba cmn-eng: no official split, so `load_tatoeba_zh` makes one (see `tatoeba_splits`).
+- WMT22 general test: source, reference A (`tgt`) and reference B (`tgt_b`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+import datasets
+from datasets import Dataset
+
+from xlw.data import DATASETS, DataNotFoundError, data_path
+
+MULTI30K_SPLITS = ("train", "val", "test_2016_flickr", "test_2017_flickr", "test_2018_flickr",
+                   "test_2017_mscoco")
+MULTI30K_LANGS = ("en", "de", "fr")
+# The hub copy holds en-de only; its "test" is test_2016_flickr (1,000 pairs).
+MULTI30K_HUB_SPLITS = {"train": "train", "val": "validation", "test_2016_flickr": "test"}
+TATOEBA_SPLITS = ("train", "val", "test")
+TATOEBA_HELD_OUT = {"test": 1000, "val": 1000}  # at least this many pairs; the rest is train
+WMT22_PAIRS = ("en-de", "de-en", "en-zh", "zh-en")
+
+
+class CorpusFormatError(ValueError):
+    """A corpus file is not in the format its loader expects."""
+
+
+def _check_choice(what: str, value: str, valid: Sequence[str]) -> None:
+    """Raise a ValueError naming the valid values if `value` is not one of them."""
+    if value not in valid:
+        raise ValueError(f"unknown {what} {value!r}: expected one of {', '.join(valid)}")
+
+
+def _check_pair(src_lang: str, tgt_lang: str, langs: Sequence[str]) -> None:
+    """Raise unless `src_lang` and `tgt_lang` are two different languages of `langs`."""
+    _check_choice("source language", src_lang, langs)
+    _check_choice("target language", tgt_lang, langs)
+    if src_lang == tgt_lang:
+        raise ValueError(f"source and target language are both {src_lang!r}: expected two of {', '.join(langs)}")
+
+
+def read_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 text file (gzip if `.gz`) without line ends, BOM or blank lines at the end."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    # Split on "\n" only: a stray "\r" inside a segment must not shift the line alignment.
+    with opener(path, "rt", encoding="utf-8-sig", newline="\n") as f:
+        lines = [line.rstrip("\r\n") for line in f]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def read_parallel(paths: Sequence[Path], allow_empty: bool = False) -> list[list[str]]:
+    """The lines of line-aligned files, trailing whitespace stripped; all files must have as many."""
+    texts = [[line.rstrip() for line in read_lines(p)] for p in paths]
+    if len({len(t) for t in texts}) > 1:
+        counts = ", ".join(f"{p} has {len(t)}" for p, t in zip(paths, texts))
+        raise CorpusFormatError(f"line counts differ: {counts}; expected one line per segment in each")
+    for path, lines in zip(paths, texts):
+        if "" in lines and not allow_empty:
+            raise CorpusFormatError(f"{path}:{lines.index('') + 1}: empty line; expected one sentence per line")
+    return texts
+
+
+def load_multi30k(split: str = "train", src_lang: str = "en", tgt_lang: str = "de") -> Dataset:
+    """Multi30k task 1 `split` as `src`/`tgt` pairs (29,000 in train)."""
+    _check_choice("Multi30k split", split, MULTI30K_SPLITS)
+    _check_pair(src_lang, tgt_lang, MULTI30K_LANGS)
+    try:
+        paths = [data_path("multi30k", f"{split}.{lang}.gz") for lang in (src_lang, tgt_lang)]
+    except DataNotFoundError as missing:
+        return _multi30k_from_hub(split, src_lang, tgt_lang, missing)
+    src, tgt = read_parallel(paths)
+    return Dataset.from_dict({"src": src, "tgt": tgt})
+
+
+def _multi30k_from_hub(split: str, src_lang: str, tgt_lang: str, missing: DataNotFoundError) -> Dataset:
+    """The hub copy, for users without the local files; else the local error, which says what to do."""
+    if split not in MULTI30K_HUB_SPLITS or {src_lang, tgt_lang} != {"en", "de"}:
+        raise missing
+    try:
+        hub = datasets.load_dataset(DATASETS["multi30k"].hub_id, split=MULTI30K_HUB_SPLITS[split])
+    except Exception as hub_error:  # offline, or the hub copy moved: the missing local path is the actionable news
+        raise missing from hub_error
+    return Dataset.from_dict({"src": hub[src_lang], "tgt": hub[tgt_lang]})
+
+
+def read_tatoeba(path: Path) -> list[tuple[str, str]]:
+    """(English, Chinese) pairs of a Tatoeba `en<TAB>zh<TAB>attribution` file."""
+    pairs = []
+    for number, line in enumerate(read_lines(path), 1):
+        fields = line.split("\t")
+        if len(fields) != 3:
+            raise CorpusFormatError(f"{path}:{number}: {len(fields)} tab-separated fields; "
+                                    "expected 3 (en, zh, attribution)")
+        en, zh = fields[0].strip(), fields[1].strip()
+        for name, text in (("English (1st)", en), ("Chinese (2nd)", zh)):
+            if not text:
+                raise CorpusFormatError(f"{path}:{number}: empty {name} field; expected a sentence")
+        pairs.append((en, zh))
+    return pairs
+
+
+def _linked_groups(pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
+    """Indices of pairs grouped so that pairs sharing an English or a Chinese sentence share a group."""
+    parent = list(range(len(pairs)))  # union-find over pairs; a shared sentence joins two pairs
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[tuple[int, str], int] = {}
+    for i, pair in enumerate(pairs):
+        for side, text in enumerate(pair):
+            parent[root(i)] = root(first_with.setdefault((side, text), i))
+    groups = defaultdict(list)
+    for i in range(len(pairs)):
+        groups[root(i)].append(i)
+    return list(groups.values())
+
+
+def tatoeba_splits(pairs: Sequence[tuple[str, str]], seed: int = 0) -> dict[str, list[int]]:
+    """Indices of `pairs` in test, val and train: a fixed split in which no sentence crosses splits.
+
+    Pairs that share an English or a Chinese sentence form one group (the transitive closure, so a
+    sentence translated twice cannot leak from train into test). Groups are ordered by the SHA-256
+    of the seed and their smallest pair, which depends on neither file order nor Python's `hash()`;
+    whole groups fill test up to `TATOEBA_HELD_OUT["test"]` pairs, then val, then the rest is train.
+    """
+    def rank(group: list[int]) -> str:
+        return hashlib.sha256("\t".join([str(seed), *min(pairs[i] for i in group)]).encode()).hexdigest()
+
+    splits: dict[str, list[int]] = {name: [] for name in TATOEBA_SPLITS}
+    for group in sorted(_linked_groups(pairs), key=rank):
+        name = next((s for s, n in TATOEBA_HELD_OUT.items() if len(splits[s]) < n), "train")
+        splits[name].extend(group)
+    return {name: sorted(indices) for name, indices in splits.items()}
+
+
+def load_tatoeba_zh(split: str = "train", src_lang: str = "zh", tgt_lang: str = "en", seed: int = 0) -> Dataset:
+    """Tatoeba Mandarin-English pairs of `split` (train, val or test) under the split of `tatoeba_splits`."""
+    _check_choice("Tatoeba split", split, TATOEBA_SPLITS)
+    _check_pair(src_lang, tgt_lang, ("zh", "en"))
+    pairs = read_tatoeba(data_path("tatoeba-cmn", "cmn.txt"))
+    chosen = [pairs[i] for i in tatoeba_splits(pairs, seed)[split]]
+    side = {"en": 0, "zh": 1}
+    return Dataset.from_dict({"src": [p[side[src_lang]] for p in chosen],
+                              "tgt": [p[side[tgt_lang]] for p in chosen]})
+
+
+def tatoeba_split_sizes(seed: int = 0) -> dict[str, int]:
+    """Pairs per split of the local Tatoeba file; AssertionError if a sentence is in two splits."""
+    pairs = read_tatoeba(data_path("tatoeba-cmn", "cmn.txt"))
+    splits = tatoeba_splits(pairs, seed)
+    for side, language in enumerate(("English", "Chinese")):
+        home: dict[str, str] = {}
+        for name, indices in splits.items():
+            for i in indices:
+                text = pairs[i][side]
+                if home.setdefault(text, name) != name:
+                    raise AssertionError(f"{language} sentence {text!r} is in both {home[text]} and {name}")
+    return {name: len(indices) for name, indices in splits.items()}
+
+
+def load_wmt22(pair: str) -> Dataset:
+    """The WMT22 general test set of `pair`: `src`, reference A as `tgt` and reference B as `tgt_b`.
+
+    The shipped files have no empty segments; one would be kept as "" rather than refused, so that
+    row i stays segment i of the official test set.
+    """
+    _check_choice("WMT22 pair", pair, WMT22_PAIRS)
+    src, tgt = pair.split("-")
+    stem = f"generaltest2022.{pair}"
+    names = [f"{stem}.src.{src}", f"{stem}.ref.A.{tgt}", f"{stem}.ref.B.{tgt}"]
+    sources, refs_a, refs_b = read_parallel([data_path("wmt22", n) for n in names], allow_empty=True)
+    return Dataset.from_dict({"src": sources, "tgt": refs_a, "tgt_b": refs_b})

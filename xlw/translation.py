@@ -1,0 +1,50 @@
+"""Training and scoring a translation model: the building blocks put together for one language pair."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from datasets import Dataset
+
+from xlw import metrics
+from xlw.batching import seq2seq_loader
+from xlw.generation import generate
+from xlw.models import translation_model
+from xlw.train import TrainConfig, TrainResult, seq2seq_loss, train
+
+LABEL_SMOOTHING = 0.1  # as in Vaswani et al. (2017); the loss is derived in 01_math
+
+
+def fit_translation(pair: str, train_set: Dataset, val_set: Dataset, cfg: SimpleNamespace,
+                    output_dir: Path, seed: int = 0) -> tuple[object, object, TrainResult]:
+    """Build (or load) the model for `pair`, train it with validation BLEU, save the best to `output_dir/best`."""
+    tgt_lang = pair.split("-")[1]
+    texts = list(train_set["src"]) + list(train_set["tgt"])
+    model, tokenizer = translation_model(cfg.hub_model[pair], texts, cfg.vocab_size, cfg.max_length,
+                                         d_model=cfg.d_model, layers=cfg.layers, heads=cfg.heads,
+                                         ffn_dim=cfg.ffn_dim, dropout=cfg.dropout)
+    loader = seq2seq_loader(train_set, tokenizer, model, cfg.max_tokens, seed=seed, max_length=cfg.max_length)
+    val_src, val_ref = list(val_set["src"]), list(val_set["tgt"])
+
+    def val_bleu(m) -> dict[str, float]:
+        return {"bleu": metrics.bleu(generate(m, tokenizer, val_src, progress=False), val_ref, tgt_lang).score}
+
+    train_cfg = TrainConfig(lr=cfg.lr, warmup_steps=cfg.warmup_steps, schedule=cfg.schedule,
+                            max_steps=cfg.max_steps[pair], eval_every=cfg.eval_every,
+                            mixed_precision=cfg.mixed_precision, seed=seed)
+    result = train(model, loader, train_cfg, loss_fn=seq2seq_loss(LABEL_SMOOTHING), evaluate=val_bleu,
+                   metric="bleu", mode="max", output_dir=output_dir)
+    tokenizer.save_pretrained(Path(output_dir) / "best")  # the best folder then loads with load_seq2seq
+    return model, tokenizer, result
+
+
+def score_translations(model, tokenizer, test_set: Dataset, tgt_lang: str, num_beams: int = 1,
+                       max_tokens: int = 4000) -> tuple[list[str], dict[str, metrics.Score], float]:
+    """Translate `test_set['src']`; corpus BLEU/chrF/TER against `tgt` (and `tgt_b` if present) and sentences/s."""
+    tic = time.perf_counter()
+    hyps = generate(model, tokenizer, list(test_set["src"]), max_tokens=max_tokens, num_beams=num_beams)
+    speed = len(hyps) / (time.perf_counter() - tic)
+    refs = [list(test_set[c]) for c in ("tgt", "tgt_b") if c in test_set.column_names]
+    return hyps, metrics.corpus_scores(hyps, refs, tgt_lang), speed
