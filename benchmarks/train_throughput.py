@@ -4,7 +4,7 @@
 
 Both train a fresh copy of the same from-scratch Marian (same seed) on Multi30k en→de with AdamW,
 label smoothing 0.1 and gradient clipping. xlw batches by a token budget (length-bucketed); the
-Trainer gets the same mean number of sentences per batch with `group_by_length=True`, its own
+Trainer gets the same mean number of sentences per batch with its `group_by_length` sampler, its own
 answer to padding. Printed: real (non-padding) and padded target tokens per second over all steps,
 timed from the first step's start to the last step's end (xlw's own clock excludes validation).
 """
@@ -84,7 +84,8 @@ def main() -> None:
         trainer_args = Seq2SeqTrainingArguments(
             output_dir=out, per_device_train_batch_size=batch_size, max_steps=args.steps, learning_rate=1e-3,
             warmup_steps=100, lr_scheduler_type="inverse_sqrt", adam_beta2=0.98, label_smoothing_factor=0.1,
-            max_grad_norm=1.0, group_by_length=True, save_strategy="no", report_to=[], logging_strategy="no",
+            max_grad_norm=1.0, train_sampling_strategy="group_by_length", save_strategy="no", report_to=[],
+            logging_strategy="no",
             disable_tqdm=True, dataloader_num_workers=0, seed=0, use_cpu=not torch.cuda.is_available())
         Seq2SeqTrainer(model=model, args=trainer_args, train_dataset=encoded, data_collator=counter,
                        callbacks=[step_clock]).train()
