@@ -50,6 +50,7 @@ def test_profile_reaches_the_notebook_and_metrics_merge(tmp_path, notebook_facto
     assert metrics["00_a"]["quiet"] == 1.0  # report kernels run without progress bars
     assert metrics["01_b"]["seed"] == 5.0
     assert metrics["99_z"] == {"kept": 2}  # notebooks not run this time keep their numbers
+    assert "| [99_z](99_z.html) | ok (earlier run) | ? |" in (reports / "smoke" / "summary.md").read_text()
 
 
 def test_unknown_profile_is_a_clear_error(tmp_path, capsys):

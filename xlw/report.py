@@ -183,6 +183,10 @@ def write_summary(out_dir: Path, profile: str, results: list[NotebookResult],
     for r in results:
         status = "ok" if r.error is None else "**FAILED**"
         lines.append(f"| [{r.stem}]({r.stem}.html) | {status} | {r.runtime_s} |")
+    run_now = {r.stem for r in results}
+    for stem, values in metrics.items():  # notebooks not run this time keep their earlier numbers
+        if stem not in run_now:
+            lines.append(f"| [{stem}]({stem}.html) | ok (earlier run) | {values.get('runtime_s', '?')} |")
     for r in (r for r in results if r.error):
         lines += ["", f"## {r.stem} failed", "", "```", r.error, "```"]
     lines += ["", "## Metrics", "", "| notebook | metric | value |", "|---|---|---|"]
