@@ -13,16 +13,13 @@ import argparse
 import tempfile
 import time
 
-from torch.utils.data import DataLoader
-from transformers import DataCollatorForSeq2Seq
-
 import xlw
 from xlw import metrics
-from xlw.batching import TokenBudgetSampler
+from xlw.batching import seq2seq_loader
 from xlw.corpora import load_multi30k
 from xlw.generation import generate
 from xlw.models import new_marian
-from xlw.tokenization import token_lengths, train_tokenizer
+from xlw.tokenization import train_tokenizer
 from xlw.train import TrainConfig, seq2seq_loss, train
 
 
@@ -52,12 +49,7 @@ def main() -> None:
     model = new_marian(tokenizer, d_model=args.d_model, layers=args.layers, ffn_dim=args.ffn, dropout=args.dropout)
     print(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters")
 
-    encoded = train_set.map(lambda b: tokenizer(b["src"], text_target=b["tgt"]), batched=True,
-                            remove_columns=["src", "tgt"])
-    lengths = [max(a, b) for a, b in zip(token_lengths(tokenizer, list(train_set["src"])),
-                                          token_lengths(tokenizer, list(train_set["tgt"])))]
-    loader = DataLoader(encoded, batch_sampler=TokenBudgetSampler(lengths, args.max_tokens, seed=0),
-                        collate_fn=DataCollatorForSeq2Seq(tokenizer, model=model))
+    loader = seq2seq_loader(train_set, tokenizer, model, args.max_tokens, seed=0)
     val_src, val_ref = list(val_set["src"])[:400], list(val_set["tgt"])[:400]
 
     def evaluate(m):

@@ -75,8 +75,7 @@ def main() -> None:
 
     torch.manual_seed(0)
     model = new_marian(tokenizer, **sizes)
-    encoded = data.map(lambda b: tokenizer(b["src"], text_target=b["tgt"], truncation=True), batched=True,
-                       remove_columns=["src", "tgt"])
+    encoded = loader.dataset  # the same tokenized pairs the xlw loader drew its batches from
     batch_size = round(np.mean([len(b) for b in loader.batch_sampler]))
     counter = TokenCounter(DataCollatorForSeq2Seq(tokenizer, model=model))
     step_clock = StepClock()
