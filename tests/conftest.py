@@ -17,3 +17,29 @@ def write_notebook(path: Path, *sources: str) -> Path:
 @pytest.fixture
 def notebook_factory():
     return write_notebook
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """An empty XLW_DATA folder for synthetic files."""
+    monkeypatch.setenv("XLW_DATA", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def offline_hub(monkeypatch):
+    """No hub: a loader that falls back to it must fail with the local error, without network access."""
+    import datasets
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("offline (test)")
+
+    monkeypatch.setattr(datasets, "load_dataset", refuse)
+
+
+@pytest.fixture(scope="session")
+def tiny_gemma():
+    """The randomly initialised Gemma-3 twin (built once from the offline copy that `make setup` installs)."""
+    from xlw.pretrained import resolve
+
+    return resolve("gemma-3-270m", "tiny")

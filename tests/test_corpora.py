@@ -18,13 +18,6 @@ from xlw.corpora import (
 from xlw.data import DataNotFoundError, data_path
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    """An empty XLW_DATA folder for synthetic files."""
-    monkeypatch.setenv("XLW_DATA", str(tmp_path))
-    return tmp_path
-
-
 def write(path: Path, lines: list[str], end: str = "\n") -> Path:
     """Write `lines` to `path` (gzip if it ends in .gz), each followed by `end`."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,14 @@ token count; shuffling the *batches* (not the sentences) keeps training stochast
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
+import torch
 from torch.utils.data import Sampler
+from tqdm.auto import tqdm
+
+from xlw.env import progress_enabled
 
 
 def token_budget_batches(lengths: Sequence[int], max_tokens: int, shuffle: bool = True,
@@ -79,3 +84,26 @@ def seq2seq_loader(dataset, tokenizer, model, max_tokens: int, seed: int = 0, sh
     lengths = [max(len(s), len(t)) for s, t in zip(encoded["input_ids"], encoded["labels"])]
     sampler = TokenBudgetSampler(lengths, max_tokens, shuffle=shuffle, seed=seed)
     return DataLoader(encoded, batch_sampler=sampler, collate_fn=DataCollatorForSeq2Seq(tokenizer, model=model))
+
+
+def padded_batches(tokenizer, input_ids: Sequence[Sequence[int]], max_tokens: int, device: torch.device,
+                   desc: str = "batches", progress: bool = True) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
+    """Length-sorted, padded inference batches of `input_ids` on `device`, as (indices, inputs) pairs."""
+    if not input_ids:
+        return
+    budget = max(max_tokens, max(len(ids) for ids in input_ids))  # a long example still gets a batch of its own
+    for batch in tqdm(token_budget_batches([len(ids) for ids in input_ids], budget, shuffle=False), desc=desc,
+                      disable=not (progress and progress_enabled())):
+        yield batch, tokenizer.pad({"input_ids": [input_ids[i] for i in batch]}, return_tensors="pt").to(device)
+
+
+@contextmanager
+def evaluating(model: torch.nn.Module) -> Iterator[torch.device]:
+    """Put `model` in eval mode without gradients for the block, yield its device, then restore its mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield next(model.parameters()).device
+    finally:
+        model.train(was_training)

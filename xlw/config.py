@@ -17,6 +17,45 @@ DEFAULT_PROFILE = "cpu"
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "smoke": {
         "00_overview": {},
+        "04_sentiment": {
+            "model": "gemma-3-270m",
+            "model_source": "tiny",
+            "lora_r": 4,
+            "lora_alpha": 8,
+            "lora_targets": ["q_proj", "v_proj"],
+            "label_words": ["negative", "neutral", "positive"],  # the head starts as these words' LM scores
+            "train_size": 48,  # English (and in-language) training tweets per language
+            "max_length": 64,  # tweets: 95% are under 46 Gemma tokens
+            "zh_max_length": 128,  # hotel reviews are longer (mean 72 tokens)
+            "max_tokens": 512,
+            "max_batch": 16,
+            "lr": 0.001,
+            "warmup_steps": 1,
+            "epochs": 1,
+            "mixed_precision": "no",
+            "test_per_class": 4,  # balanced test subsets (UMSAB's test sets are balanced too)
+            "zh_test_per_class": 4,
+        },
+        "05_qa": {
+            "model": "gemma-3-270m",
+            "model_source": "tiny",
+            "lora_r": 4,
+            "lora_alpha": 8,
+            "lora_targets": ["q_proj", "v_proj"],
+            "train_fraction": 0.75,  # of XQuAD's 48 articles; the rest is the test set in every language
+            "train_size": 16,  # English training questions (None: all of the training articles)
+            "test_size": 8,  # test questions per language (the same ids in every language)
+            "max_length": 256,
+            "stride": 128,
+            "max_tokens": 1024,
+            "max_batch": 8,
+            "lr": 0.001,
+            "warmup_steps": 1,
+            "epochs": 1,
+            "mixed_precision": "no",
+            "n_best": 20,
+            "max_answer_tokens": 30,
+        },
         "03_translation": {
             "hub_model": {"en-de": None, "zh-en": None},
             "train_size": 2000,
@@ -57,6 +96,45 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "cpu": {
         "00_overview": {},
+        "04_sentiment": {
+            "model": "gemma-3-270m",
+            "model_source": "offline",
+            "lora_r": 8,
+            "lora_alpha": 16,
+            "lora_targets": ["q_proj", "k_proj", "v_proj", "o_proj"],
+            "label_words": ["negative", "neutral", "positive"],  # the head starts as these words' LM scores
+            "train_size": 1000,  # English (and in-language) training tweets per language
+            "max_length": 64,  # tweets: 95% are under 46 Gemma tokens
+            "zh_max_length": 128,  # hotel reviews are longer (mean 72 tokens)
+            "max_tokens": 1024,
+            "max_batch": 16,
+            "lr": 1e-3,
+            "warmup_steps": 6,
+            "epochs": 1,
+            "mixed_precision": "no",
+            "test_per_class": 100,  # balanced test subsets (UMSAB's test sets are balanced too)
+            "zh_test_per_class": 150,
+        },
+        "05_qa": {
+            "model": "gemma-3-270m",
+            "model_source": "offline",
+            "lora_r": 8,
+            "lora_alpha": 16,
+            "lora_targets": ["q_proj", "k_proj", "v_proj", "o_proj"],
+            "train_fraction": 0.75,  # of XQuAD's 48 articles; the rest is the test set in every language
+            "train_size": 400,  # English training questions (None: all of the training articles)
+            "test_size": 100,  # test questions per language (the same ids in every language)
+            "max_length": 384,
+            "stride": 128,
+            "max_tokens": 1536,
+            "max_batch": 8,
+            "lr": 1e-3,
+            "warmup_steps": 5,
+            "epochs": 1,
+            "mixed_precision": "no",
+            "n_best": 20,
+            "max_answer_tokens": 30,
+        },
         "03_translation": {
             "hub_model": {"en-de": None, "zh-en": None},
             "train_size": None,  # all of it
@@ -98,6 +176,45 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "gpu": {
         "00_overview": {},
+        "04_sentiment": {
+            "model": "gemma-3-270m",
+            "model_source": "hub",
+            "lora_r": 16,
+            "lora_alpha": 32,
+            "lora_targets": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+            "label_words": ["negative", "neutral", "positive"],  # the head starts as these words' LM scores
+            "train_size": None,  # English (and in-language) training tweets per language
+            "max_length": 64,  # tweets: 95% are under 46 Gemma tokens
+            "zh_max_length": 128,  # hotel reviews are longer (mean 72 tokens)
+            "max_tokens": 8192,
+            "max_batch": 64,
+            "lr": 0.0003,
+            "warmup_steps": 20,
+            "epochs": 1,
+            "mixed_precision": "bf16",
+            "test_per_class": None,  # balanced test subsets (UMSAB's test sets are balanced too)
+            "zh_test_per_class": 500,
+        },
+        "05_qa": {
+            "model": "gemma-3-270m",
+            "model_source": "hub",
+            "lora_r": 16,
+            "lora_alpha": 32,
+            "lora_targets": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+            "train_fraction": 0.75,  # of XQuAD's 48 articles; the rest is the test set in every language
+            "train_size": None,  # English training questions (None: all of the training articles)
+            "test_size": None,  # test questions per language (the same ids in every language)
+            "max_length": 384,
+            "stride": 128,
+            "max_tokens": 12288,
+            "max_batch": 32,
+            "lr": 0.0003,
+            "warmup_steps": 10,
+            "epochs": 3,
+            "mixed_precision": "bf16",
+            "n_best": 20,
+            "max_answer_tokens": 30,
+        },
         "03_translation": {
             # fine-tune the published OPUS-MT models through the same code (needs the hub)
             "hub_model": {"en-de": "Helsinki-NLP/opus-mt-en-de", "zh-en": "Helsinki-NLP/opus-mt-zh-en"},

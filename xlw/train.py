@@ -95,8 +95,8 @@ def seq2seq_loss(label_smoothing: float = 0.0) -> LossFn:
 
 
 def target_tokens(batch: dict[str, torch.Tensor]) -> int:
-    """Real target tokens in a batch: labels that are not -100, else attended input tokens."""
-    if "labels" in batch:
+    """Real target tokens in a batch: token labels that are not -100, else attended input tokens."""
+    if "labels" in batch and batch["labels"].dim() > 1:
         return int((batch["labels"] != -100).sum())
     return int(batch["attention_mask"].sum()) if "attention_mask" in batch else batch["input_ids"].numel()
 

@@ -1,0 +1,159 @@
+"""Sentiment data and classifiers: UMSAB tweets (en/de/fr/es), ChnSentiCorp reviews (zh), and baselines.
+
+UMSAB's labels are 0 = negative, 1 = neutral, 2 = positive (XLM-T's TweetEval convention; its
+model card lists Negative, Neutral, Positive in that order, and notebook 04 prints examples of
+each as a check). ChnSentiCorp has two: 0 = negative, 1 = positive.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from datasets import Dataset
+from torch.utils.data import DataLoader
+from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
+
+from xlw.batching import TokenBudgetSampler, evaluating, padded_batches
+from xlw.data import DATASETS, DataNotFoundError, data_path
+
+UMSAB_LANGS = {"en": "english", "de": "german", "fr": "french", "es": "spanish"}
+UMSAB_LABELS = ("negative", "neutral", "positive")
+CHNSENTICORP_LABELS = ("negative", "positive")
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def clean_tweet(text: str) -> str:
+    """Undo the escaping in UMSAB's text files: literal `\\uXXXX`, HTML entities and CSV-style outer quotes."""
+    text = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text.strip())
+    if len(text) > 1 and text[0] == text[-1] == '"':
+        text = text[1:-1].replace('""', '"')
+    return html.unescape(text.replace('\\"', '"'))
+
+
+def load_umsab(lang: str, split: str = "train") -> pd.DataFrame:
+    """UMSAB tweets of one language and split as a DataFrame with `text` and `label` (0/1/2)."""
+    if lang not in UMSAB_LANGS:
+        raise ValueError(f"lang {lang!r} is not in UMSAB here: expected one of {', '.join(UMSAB_LANGS)}")
+    if split not in ("train", "val", "test"):
+        raise ValueError(f"split {split!r} is unknown: expected 'train', 'val' or 'test'")
+    try:
+        text_file = data_path("xlm-t-sentiment", UMSAB_LANGS[lang], f"{split}_text.txt")
+        label_file = data_path("xlm-t-sentiment", UMSAB_LANGS[lang], f"{split}_labels.txt")
+    except DataNotFoundError as missing:
+        return _umsab_from_hub(lang, split, missing)
+    texts = text_file.read_text(encoding="utf-8").splitlines()
+    labels = label_file.read_text(encoding="utf-8").split()
+    if len(texts) != len(labels):
+        raise ValueError(f"{text_file} has {len(texts)} lines but {label_file} has {len(labels)} labels")
+    bad = [(i + 1, v) for i, v in enumerate(labels) if v not in ("0", "1", "2")]
+    if bad:
+        raise ValueError(f"{label_file} line {bad[0][0]}: label {bad[0][1]!r}, expected 0, 1 or 2")
+    return pd.DataFrame({"text": [clean_tweet(t) for t in texts], "label": [int(v) for v in labels]})
+
+
+def _umsab_from_hub(lang: str, split: str, missing: DataNotFoundError) -> pd.DataFrame:
+    """The hub copy for users without the local files; offline, the local error (it says what to do)."""
+    import datasets
+
+    hub_split = {"val": "validation"}.get(split, split)
+    try:
+        hub = datasets.load_dataset(DATASETS["xlm-t-sentiment"].hub_id, UMSAB_LANGS[lang], split=hub_split)
+    except Exception as hub_error:
+        raise missing from hub_error
+    return pd.DataFrame({"text": hub["text"], "label": hub["label"]})
+
+
+def load_chnsenticorp(file: str = "ChnSentiCorp_htl_all.csv") -> pd.DataFrame:
+    """ChnSentiCorp reviews (`text`, `label` 0/1); rows with an empty review are dropped."""
+    path = data_path("chnsenticorp", file)
+    frame = pd.read_csv(path, dtype={"review": str})
+    if list(frame.columns[:2]) != ["label", "review"]:
+        raise ValueError(f"{path}: expected columns 'label,review', found {','.join(frame.columns)}")
+    if not frame["label"].isin([0, 1]).all():
+        raise ValueError(f"{path}: column 'label' must hold 0 or 1")
+    frame = frame.dropna(subset=["review"])
+    return pd.DataFrame({"text": frame["review"].str.strip(), "label": frame["label"].astype(int)}).reset_index(
+        drop=True)
+
+
+def balanced_sample(frame: pd.DataFrame, per_class: int | None, seed: int = 0) -> pd.DataFrame:
+    """`per_class` random rows of every label (all rows if None), shuffled with `seed`."""
+    if per_class is not None:
+        short = frame["label"].value_counts().min()
+        if per_class > short:
+            raise ValueError(f"per_class={per_class} but the rarest label has only {short} rows")
+        frame = frame.groupby("label", group_keys=False).sample(n=per_class, random_state=seed)
+    return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def majority_baseline(train_labels: Sequence[int], n_test: int) -> np.ndarray:
+    """Predict the most frequent training label for every test example."""
+    return np.full(n_test, pd.Series(train_labels).mode().min())
+
+
+def tfidf_baseline(train: pd.DataFrame, test_texts: Sequence[str], analyzer: str = "word",
+                   seed: int = 0) -> np.ndarray:
+    """TF-IDF (word 1–2-grams, or char 1–3-grams for Chinese) + logistic regression, trained on `train`."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    ngrams = (1, 2) if analyzer == "word" else (1, 3)
+    model = make_pipeline(TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, min_df=1, sublinear_tf=True),
+                          LogisticRegression(max_iter=2000, C=2.0, random_state=seed))
+    model.fit(list(train["text"]), list(train["label"]))
+    return model.predict(list(test_texts))
+
+
+def classification_loader(frame: pd.DataFrame, tokenizer: PreTrainedTokenizerBase, max_length: int,
+                          max_tokens: int, max_batch: int, seed: int = 0) -> DataLoader:
+    """Shuffled, length-bucketed training batches (`input_ids`, `attention_mask`, `labels`) from `frame`."""
+    encoded = Dataset.from_pandas(frame[["text", "label"]].reset_index(drop=True)).map(
+        lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True,
+        remove_columns=["text"]).rename_column("label", "labels")
+    sampler = TokenBudgetSampler([len(ids) for ids in encoded["input_ids"]], max_tokens, seed=seed,
+                                 max_sentences=max_batch)
+    return DataLoader(encoded, batch_sampler=sampler, collate_fn=DataCollatorWithPadding(tokenizer))
+
+
+def predict_logits(model, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int,
+                   max_tokens: int = 4096) -> np.ndarray:
+    """Class logits for `texts` (in input order), batched by length."""
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+    logits = [None] * len(encoded)
+    with evaluating(model) as device:
+        for batch, inputs in padded_batches(tokenizer, encoded, max_tokens, device, desc="classify"):
+            for i, row in zip(batch, model(**inputs).logits.float().cpu().numpy()):
+                logits[i] = row
+    return np.stack(logits)
+
+
+def label_word_head(model, tokenizer: PreTrainedTokenizerBase, words: Sequence[str]) -> None:
+    """Set the classifier's rows to the input embeddings of `words` (one token each, with a leading space).
+
+    Gemma's output layer is its input embedding (tied), so the head then starts as the language
+    model's own next-word scores for the label words: a zero-shot classifier instead of a random one.
+    """
+    ids = []
+    for word in words:
+        pieces = tokenizer.encode(" " + word, add_special_tokens=False)
+        if len(pieces) != 1:
+            raise ValueError(f"label word {word!r} is {len(pieces)} tokens for this tokenizer; expected one")
+        ids.append(pieces[0])
+    head = model.score
+    if head.weight.shape[0] != len(words):
+        raise ValueError(f"the head has {head.weight.shape[0]} classes but {len(words)} label words were given")
+    with torch.no_grad():
+        head.weight.copy_(model.get_input_embeddings().weight[ids])
+
+
+def polar_predictions(logits: np.ndarray) -> np.ndarray:
+    """2-class predictions (0 negative, 1 positive) from 3-class UMSAB logits: neutral is left out."""
+    if logits.ndim != 2 or logits.shape[1] != 3:
+        raise ValueError(f"expected logits of shape (n, 3) over {UMSAB_LABELS}, got {logits.shape}")
+    return (logits[:, 2] > logits[:, 0]).astype(int)
