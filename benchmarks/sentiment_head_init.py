@@ -12,19 +12,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from transformers import AutoModelForSequenceClassification
-
 import xlw
 from xlw import metrics
-from xlw.pretrained import fine_tune, lora_model
-from xlw.sentiment import (
-    UMSAB_LANGS,
-    balanced_sample,
-    classification_loader,
-    label_word_head,
-    load_umsab,
-    predict_logits,
-)
+from xlw.sentiment import UMSAB_LANGS, balanced_sample, fit_classifier, load_umsab, predict_logits
 
 
 def main() -> None:
@@ -38,17 +28,13 @@ def main() -> None:
     cfg = session.cfg
     train = balanced_sample(load_umsab("en", "train"), None, args.seed)[: args.train]
     val = {lang: balanced_sample(load_umsab(lang, "val"), args.val_per_class, args.seed) for lang in UMSAB_LANGS}
-    heads = {"random": None, "label words": lambda m, t: label_word_head(m, t, cfg.label_words)}
-    for name, init_head in heads.items():
-        model, tokenizer = lora_model(AutoModelForSequenceClassification, cfg, "SEQ_CLS", seed=args.seed,
-                                      init_head=init_head, num_labels=len(cfg.label_words))
+    for label_words in (False, True):
         tic = time.perf_counter()
-        result = fine_tune(model, classification_loader(train, tokenizer, cfg.max_length, cfg.max_tokens,
-                                                         cfg.max_batch, seed=args.seed), cfg, seed=args.seed)
+        model, tokenizer, result = fit_classifier(train, cfg, seed=args.seed, label_words=label_words)
         scores = {lang: metrics.macro_f1(frame.label, predict_logits(model, tokenizer, list(frame.text),
                                                                      cfg.max_length).argmax(1), labels=[0, 1, 2])
                   for lang, frame in val.items()}
-        print(f"head={name}: {result.steps} steps, first/last logged loss "
+        print(f"head={'label words' if label_words else 'random'}: {result.steps} steps, first/last logged loss "
               f"{result.history.train_loss.dropna().iloc[0]:.2f}/{result.history.train_loss.dropna().iloc[-1]:.2f}, "
               f"{time.perf_counter() - tic:.0f} s; val macro-F1 "
               + ", ".join(f"{lang} {f1:.3f}" for lang, f1 in scores.items()), flush=True)

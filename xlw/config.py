@@ -113,7 +113,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "epochs": 1,
             "mixed_precision": "no",
             "test_per_class": 100,  # balanced test subsets (UMSAB's test sets are balanced too)
-            "zh_test_per_class": 150,
+            "zh_test_per_class": 100,
         },
         "05_qa": {
             "model": "gemma-3-270m",

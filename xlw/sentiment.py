@@ -10,16 +10,19 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import torch
 from datasets import Dataset
 from torch.utils.data import DataLoader
-from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
+from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding, PreTrainedTokenizerBase
 
 from xlw.batching import TokenBudgetSampler, evaluating, padded_batches
 from xlw.data import DATASETS, DataNotFoundError, data_path
+from xlw.pretrained import fine_tune, lora_model
+from xlw.train import TrainResult
 
 UMSAB_LANGS = {"en": "english", "de": "german", "fr": "french", "es": "spanish"}
 UMSAB_LABELS = ("negative", "neutral", "positive")
@@ -150,6 +153,19 @@ def label_word_head(model, tokenizer: PreTrainedTokenizerBase, words: Sequence[s
         raise ValueError(f"the head has {head.weight.shape[0]} classes but {len(words)} label words were given")
     with torch.no_grad():
         head.weight.copy_(model.get_input_embeddings().weight[ids])
+
+
+def fit_classifier(frame: pd.DataFrame, cfg: SimpleNamespace, seed: int = 0, label_words: bool = True):
+    """(model, tokenizer, TrainResult): `cfg.model` + LoRA fine-tuned on `frame`, head from `cfg.label_words`.
+
+    With `label_words=False` the head starts random instead (the comparison in benchmarks/).
+    """
+    init_head = (lambda m, t: label_word_head(m, t, cfg.label_words)) if label_words else None
+    model, tokenizer = lora_model(AutoModelForSequenceClassification, cfg, "SEQ_CLS", seed=seed,
+                                  init_head=init_head, num_labels=len(cfg.label_words))
+    loader = classification_loader(frame, tokenizer, cfg.max_length, cfg.max_tokens, cfg.max_batch, seed=seed)
+    result: TrainResult = fine_tune(model, loader, cfg, seed=seed)
+    return model, tokenizer, result
 
 
 def polar_predictions(logits: np.ndarray) -> np.ndarray:
