@@ -86,6 +86,16 @@ def seq2seq_loader(dataset, tokenizer, model, max_tokens: int, seed: int = 0, sh
     return DataLoader(encoded, batch_sampler=sampler, collate_fn=DataCollatorForSeq2Seq(tokenizer, model=model))
 
 
+def padded_loader(dataset, tokenizer, max_tokens: int, max_batch: int | None = None, seed: int = 0):
+    """Shuffled, length-bucketed training batches of a tokenized Dataset (`input_ids`, …), padded by the tokenizer."""
+    from torch.utils.data import DataLoader
+    from transformers import DataCollatorWithPadding
+
+    sampler = TokenBudgetSampler([len(ids) for ids in dataset["input_ids"]], max_tokens, seed=seed,
+                                 max_sentences=max_batch)
+    return DataLoader(dataset, batch_sampler=sampler, collate_fn=DataCollatorWithPadding(tokenizer))
+
+
 def padded_batches(tokenizer, input_ids: Sequence[Sequence[int]], max_tokens: int, device: torch.device,
                    desc: str = "batches", progress: bool = True) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
     """Length-sorted, padded inference batches of `input_ids` on `device`, as (indices, inputs) pairs."""

@@ -18,10 +18,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-import datasets
 from datasets import Dataset
 
-from xlw.data import DATASETS, DataNotFoundError, data_path
+from xlw.data import DataNotFoundError, data_path, hub_copy
 
 MULTI30K_SPLITS = ("train", "val", "test_2016_flickr", "test_2017_flickr", "test_2018_flickr",
                    "test_2017_mscoco")
@@ -90,10 +89,7 @@ def _multi30k_from_hub(split: str, src_lang: str, tgt_lang: str, missing: DataNo
     """The hub copy, for users without the local files; else the local error, which says what to do."""
     if split not in MULTI30K_HUB_SPLITS or {src_lang, tgt_lang} != {"en", "de"}:
         raise missing
-    try:
-        hub = datasets.load_dataset(DATASETS["multi30k"].hub_id, split=MULTI30K_HUB_SPLITS[split])
-    except Exception as hub_error:  # offline, or the hub copy moved: the missing local path is the actionable news
-        raise missing from hub_error
+    hub = hub_copy("multi30k", missing, split=MULTI30K_HUB_SPLITS[split])
     return Dataset.from_dict({"src": hub[src_lang], "tgt": hub[tgt_lang]})
 
 

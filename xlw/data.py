@@ -76,6 +76,16 @@ def data_path(dataset: str, *parts: str) -> Path:
     return path
 
 
+def hub_copy(dataset: str, missing: DataNotFoundError, *args, **kwargs):
+    """`datasets.load_dataset` of `dataset`'s hub id; offline (or moved), re-raise `missing`, which says what to do."""
+    import datasets
+
+    try:
+        return datasets.load_dataset(DATASETS[dataset].hub_id, *args, **kwargs)
+    except Exception as hub_error:  # the missing local path is the actionable news, not the network error
+        raise missing from hub_error
+
+
 def inventory() -> list[dict[str, object]]:
     """One row per known data set: where xlw looks, whether it is there, files and size."""
     rows = []

@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset
 from torch.utils.data import DataLoader
-from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding, PreTrainedTokenizerBase
+from transformers import AutoModelForQuestionAnswering, PreTrainedTokenizerBase
 from transformers.modeling_layers import GenericForQuestionAnswering
 from transformers.models.gemma3.configuration_gemma3 import Gemma3TextConfig
 from transformers.models.gemma3.modeling_gemma3 import Gemma3PreTrainedModel
 
-from xlw.batching import TokenBudgetSampler, evaluating, padded_batches
-from xlw.data import DATASETS, DataNotFoundError, data_path
+from xlw.batching import evaluating, padded_batches, padded_loader
+from xlw.data import DataNotFoundError, data_path, hub_copy
 from xlw.metrics import answer_tokens
 
 XQUAD_LANGS = ("en", "de", "zh", "es", "ru")
@@ -64,13 +64,7 @@ def load_xquad(lang: str) -> pd.DataFrame:
 
 def _xquad_from_hub(lang: str, missing: DataNotFoundError) -> pd.DataFrame:
     """The hub copy (paragraphs in file order, so the article is paragraph index // 5)."""
-    import datasets
-
-    try:
-        hub = datasets.load_dataset(DATASETS["xquad"].hub_id, f"xquad.{lang}", split="validation")
-    except Exception as hub_error:
-        raise missing from hub_error
-    frame = hub.to_pandas()
+    frame = hub_copy("xquad", missing, f"xquad.{lang}", split="validation").to_pandas()
     paragraph = (frame["context"] != frame["context"].shift()).cumsum() - 1
     return pd.DataFrame({"id": frame["id"], "article": paragraph // PARAGRAPHS_PER_ARTICLE,
                          "context": frame["context"], "question": frame["question"],
@@ -159,9 +153,7 @@ def eval_features(tokenizer: PreTrainedTokenizerBase, frame: pd.DataFrame, max_l
 def qa_loader(features: Dataset, tokenizer: PreTrainedTokenizerBase, max_tokens: int, max_batch: int,
               seed: int = 0) -> DataLoader:
     """Shuffled, length-bucketed training batches of QA windows."""
-    sampler = TokenBudgetSampler([len(ids) for ids in features["input_ids"]], max_tokens, seed=seed,
-                                 max_sentences=max_batch)
-    return DataLoader(features, batch_sampler=sampler, collate_fn=DataCollatorWithPadding(tokenizer))
+    return padded_loader(features, tokenizer, max_tokens, max_batch, seed)
 
 
 def span_logits(model, tokenizer: PreTrainedTokenizerBase, input_ids: list[list[int]],

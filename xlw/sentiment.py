@@ -17,10 +17,10 @@ import pandas as pd
 import torch
 from datasets import Dataset
 from torch.utils.data import DataLoader
-from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding, PreTrainedTokenizerBase
+from transformers import AutoModelForSequenceClassification, PreTrainedTokenizerBase
 
-from xlw.batching import TokenBudgetSampler, evaluating, padded_batches
-from xlw.data import DATASETS, DataNotFoundError, data_path
+from xlw.batching import evaluating, padded_batches, padded_loader
+from xlw.data import DataNotFoundError, data_path, hub_copy
 from xlw.pretrained import fine_tune, lora_model
 from xlw.train import TrainResult
 
@@ -61,13 +61,7 @@ def load_umsab(lang: str, split: str = "train") -> pd.DataFrame:
 
 def _umsab_from_hub(lang: str, split: str, missing: DataNotFoundError) -> pd.DataFrame:
     """The hub copy for users without the local files; offline, the local error (it says what to do)."""
-    import datasets
-
-    hub_split = {"val": "validation"}.get(split, split)
-    try:
-        hub = datasets.load_dataset(DATASETS["xlm-t-sentiment"].hub_id, UMSAB_LANGS[lang], split=hub_split)
-    except Exception as hub_error:
-        raise missing from hub_error
+    hub = hub_copy("xlm-t-sentiment", missing, UMSAB_LANGS[lang], split={"val": "validation"}.get(split, split))
     return pd.DataFrame({"text": hub["text"], "label": hub["label"]})
 
 
@@ -119,9 +113,7 @@ def classification_loader(frame: pd.DataFrame, tokenizer: PreTrainedTokenizerBas
     encoded = Dataset.from_pandas(frame[["text", "label"]].reset_index(drop=True)).map(
         lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True,
         remove_columns=["text"]).rename_column("label", "labels")
-    sampler = TokenBudgetSampler([len(ids) for ids in encoded["input_ids"]], max_tokens, seed=seed,
-                                 max_sentences=max_batch)
-    return DataLoader(encoded, batch_sampler=sampler, collate_fn=DataCollatorWithPadding(tokenizer))
+    return padded_loader(encoded, tokenizer, max_tokens, max_batch, seed)
 
 
 def predict_logits(model, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int,
