@@ -10,12 +10,12 @@ STAMP := $(VENV)/.xlw-installed
 
 # (Re)install when the dependency declarations change; registers the Jupyter kernel `xlw`
 # inside the venv (--sys-prefix), so nothing outside the project folder is touched, and converts
-# the offline Gemma-3-270M into cache/models once (about a minute; skipped when it is there).
+# the offline Gemma-3-270M (and copies MiniLM) into cache/models once (about a minute; skipped when it is there).
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,offline]'
-	$(BIN)/python -m xlw.pretrained install gemma-3-270m
+	$(BIN)/python -m xlw.pretrained install gemma-3-270m all-minilm-l6-v2
 	$(BIN)/python -m ipykernel install --sys-prefix --name xlw --display-name "Python (xlw)"
 	touch $@
 

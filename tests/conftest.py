@@ -43,3 +43,11 @@ def tiny_gemma():
     from xlw.pretrained import resolve
 
     return resolve("gemma-3-270m", "tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_minilm():
+    """The randomly initialised all-MiniLM-L6-v2 twin (BERT, 2 layers × 32, the real tokenizer)."""
+    from xlw.pretrained import resolve
+
+    return resolve("all-minilm-l6-v2", "tiny")

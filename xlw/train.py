@@ -95,10 +95,11 @@ def seq2seq_loss(label_smoothing: float = 0.0) -> LossFn:
 
 
 def target_tokens(batch: dict[str, torch.Tensor]) -> int:
-    """Real target tokens in a batch: token labels that are not -100, else attended input tokens."""
+    """Real target tokens in a batch: token labels that are not -100, else attended input tokens (all masks)."""
     if "labels" in batch and batch["labels"].dim() > 1:
         return int((batch["labels"] != -100).sum())
-    return int(batch["attention_mask"].sum()) if "attention_mask" in batch else batch["input_ids"].numel()
+    masks = [v for k, v in batch.items() if k.endswith("attention_mask")]  # pair batches: src_… and tgt_…
+    return sum(int(m.sum()) for m in masks) if masks else batch["input_ids"].numel()
 
 
 def is_better(score: float, best: float | None, mode: str) -> bool:
@@ -118,8 +119,13 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Adam
 
 def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: TrainConfig,
           loss_fn: LossFn = default_loss, evaluate: EvalFn | None = None, metric: str = "loss",
-          mode: str = "min", output_dir: Path | None = None, resume: bool = False) -> TrainResult:
-    """Train `model` on `loader`, validating every `cfg.eval_every` steps; returns it in eval mode, best weights in."""
+          mode: str = "min", output_dir: Path | None = None, resume: bool = False,
+          on_step: Callable[[int], None] | None = None) -> TrainResult:
+    """Train `model` on `loader`, validating every `cfg.eval_every` steps; returns it in eval mode, best weights in.
+
+    `on_step(step)` runs after each optimizer step, before the gradients are cleared (AdaLoRA's
+    rank allocation reads them there).
+    """
     if mode not in ("min", "max"):
         raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
     set_seed(cfg.seed)
@@ -190,6 +196,8 @@ def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: Trai
                     accelerator.clip_grad_norm_(model.parameters(), cfg.clip_norm)
                 optimizer.step()
                 scheduler.step()
+                if on_step is not None and accelerator.sync_gradients:
+                    on_step(state["step"] + 1)
                 optimizer.zero_grad()
             state["batches_in_epoch"] += 1
             state["target_tokens"] += target_tokens(batch)

@@ -1,0 +1,71 @@
+"""What a model costs: peak memory while a block runs, and size on disk."""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+import torch
+
+
+def _release_freed_memory() -> None:
+    """Collect garbage and let glibc hand freed heap pages back, so RSS starts from what is really in use."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, Windows): RSS is then only an upper bound
+        pass
+
+
+@contextmanager
+def peak_memory(device: torch.device, interval_s: float = 0.01) -> Iterator[dict[str, float]]:
+    """Yield a dict that gets `peak_mb`: the most memory the block used above what was in use when it began.
+
+    On CUDA that is the caching allocator's peak (`torch.cuda.max_memory_allocated`); on a CPU it
+    is the process's resident set size, sampled every `interval_s` seconds by a background thread.
+    """
+    result: dict[str, float] = {}
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        start = torch.cuda.memory_allocated(device)
+        yield result
+        torch.cuda.synchronize(device)
+        result["peak_mb"] = (torch.cuda.max_memory_allocated(device) - start) / 2**20
+        return
+    _release_freed_memory()
+    process = psutil.Process()
+    start = peak = process.memory_info().rss
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.wait(interval_s):
+            peak = max(peak, process.memory_info().rss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield result
+    finally:
+        stop.set()
+        sampler.join()
+        result["peak_mb"] = (max(peak, process.memory_info().rss) - start) / 2**20
+
+
+def folder_mb(folder: Path) -> float:
+    """Total size of the files under `folder`, in MiB."""
+    return sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file()) / 2**20
+
+
+def saved_size_mb(model) -> float:
+    """Size on disk of what `model.save_pretrained` writes (for a peft model: the adapter and trained head only)."""
+    with tempfile.TemporaryDirectory() as folder:
+        model.save_pretrained(folder)
+        return folder_mb(Path(folder))
