@@ -32,6 +32,8 @@ def test_every_profile_method_has_a_config_and_a_learning_rate(cfg):
         method_config("lora_r3", cfg, 12)
     with pytest.raises(ValueError, match="no learning rate for 'ia3'"):
         method_config("ia3", SimpleNamespace(**{**vars(cfg), "lrs": {}}), 12)
+    with pytest.raises(ValueError, match="AdaLoRA needs at least 3 training steps .* got 2"):
+        method_config("adalora", cfg, steps=2)
 
 
 def test_methods_train_what_they_claim_and_report_their_costs(cfg, tweets):
