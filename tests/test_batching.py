@@ -67,3 +67,22 @@ def test_seq2seq_loader_pads_labels_and_shifts_decoder_inputs():
         assert torch.equal(b["decoder_input_ids"][:, 1:], shifted)
     with pytest.raises(ValueError, match="needs columns 'src' and 'tgt'"):
         seq2seq_loader(Dataset.from_dict({"text": ["x"]}), tokenizer, model, max_tokens=40)
+
+
+def test_in_input_order_returns_one_item_per_example_in_input_order(tiny_gemma):
+    from xlw.batching import in_input_order
+    from xlw.pretrained import load_tokenizer
+
+    tokenizer = load_tokenizer(tiny_gemma)
+    input_ids = [[2, 5, 6, 7], [2, 5], [2, 9, 9, 9, 9, 9], [2, 8, 8]]
+    model = torch.nn.Linear(2, 2)
+    model.train()
+    seen = []
+
+    def lengths(inputs):
+        seen.append((model.training, torch.is_grad_enabled(), inputs["input_ids"].shape[0]))
+        return inputs["attention_mask"].sum(dim=1).tolist()
+
+    assert in_input_order(model, tokenizer, input_ids, lengths, max_tokens=8, progress=False) == [4, 2, 6, 3]
+    assert len(seen) > 1 and all(not training and not grad for training, grad, _ in seen)  # batched, eval, no grad
+    assert model.training  # the mode is restored

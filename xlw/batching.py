@@ -7,7 +7,7 @@ token count; shuffling the *batches* (not the sentences) keeps training stochast
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -117,3 +117,16 @@ def evaluating(model: torch.nn.Module) -> Iterator[torch.device]:
             yield next(model.parameters()).device
     finally:
         model.train(was_training)
+
+
+def in_input_order(model: torch.nn.Module, tokenizer, input_ids: Sequence[Sequence[int]],
+                   batch_fn: Callable[[dict[str, torch.Tensor]], Sequence], max_tokens: int,
+                   desc: str = "batches", progress: bool = True) -> list:
+    """`batch_fn(inputs)` (one item per row) over length-sorted padded batches of `input_ids`, in eval mode
+    without gradients; the items come back one per example, in input order."""
+    results: list = [None] * len(input_ids)
+    with evaluating(model) as device:
+        for batch, inputs in padded_batches(tokenizer, input_ids, max_tokens, device, desc=desc, progress=progress):
+            for i, item in zip(batch, batch_fn(inputs)):
+                results[i] = item
+    return results

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xlw.batching import evaluating, padded_batches
+from xlw.batching import in_input_order
 
 
 def generate(model, tokenizer, sentences: Sequence[str], max_tokens: int = 4000, num_beams: int = 1,
@@ -21,11 +21,10 @@ def generate(model, tokenizer, sentences: Sequence[str], max_tokens: int = 4000,
     if not sentences:
         return []
     sources = tokenizer([prefix + s for s in sentences], truncation=True)["input_ids"]
-    outputs: list[str] = [""] * len(sources)
-    with evaluating(model) as device:
-        for batch, inputs in padded_batches(tokenizer, sources, max_tokens // num_beams, device,
-                                            desc=f"generate (beams={num_beams})", progress=progress):
-            ids = model.generate(**inputs, num_beams=num_beams, max_new_tokens=max_new_tokens, **generate_kwargs)
-            for i, text in zip(batch, tokenizer.batch_decode(ids, skip_special_tokens=True)):
-                outputs[i] = text.strip()
-    return outputs
+
+    def translate(inputs: dict) -> list[str]:
+        ids = model.generate(**inputs, num_beams=num_beams, max_new_tokens=max_new_tokens, **generate_kwargs)
+        return [text.strip() for text in tokenizer.batch_decode(ids, skip_special_tokens=True)]
+
+    return in_input_order(model, tokenizer, sources, translate, max_tokens // num_beams,
+                          desc=f"generate (beams={num_beams})", progress=progress)

@@ -22,7 +22,7 @@ from transformers.modeling_layers import GenericForQuestionAnswering
 from transformers.models.gemma3.configuration_gemma3 import Gemma3TextConfig
 from transformers.models.gemma3.modeling_gemma3 import Gemma3PreTrainedModel
 
-from xlw.batching import evaluating, padded_batches, padded_loader
+from xlw.batching import in_input_order, padded_loader
 from xlw.data import DataNotFoundError, data_path, hub_copy
 from xlw.metrics import answer_tokens
 
@@ -159,14 +159,13 @@ def qa_loader(features: Dataset, tokenizer: PreTrainedTokenizerBase, max_tokens:
 def span_logits(model, tokenizer: PreTrainedTokenizerBase, input_ids: list[list[int]],
                 max_tokens: int = 4096) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Start and end logits of every window (unpadded, in input order), batched by length."""
-    starts, ends = [None] * len(input_ids), [None] * len(input_ids)
-    with evaluating(model) as device:
-        for batch, inputs in padded_batches(tokenizer, input_ids, max_tokens, device, desc="span logits"):
-            out = model(**inputs)
-            for j, i in enumerate(batch):
-                n = len(input_ids[i])
-                starts[i] = out.start_logits[j, :n].float().cpu().numpy()
-                ends[i] = out.end_logits[j, :n].float().cpu().numpy()
+    def batch_logits(inputs: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+        out = model(**inputs)
+        return list(zip(out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()))
+
+    padded = in_input_order(model, tokenizer, input_ids, batch_logits, max_tokens, desc="span logits")
+    starts = [start[: len(ids)] for (start, _), ids in zip(padded, input_ids)]  # drop the padding positions
+    ends = [end[: len(ids)] for (_, end), ids in zip(padded, input_ids)]
     return starts, ends
 
 

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from transformers import AutoModel, PreTrainedTokenizerBase
 
 from xlw import metrics
-from xlw.batching import evaluating, padded_batches
+from xlw.batching import in_input_order
 from xlw.pretrained import load_tokenizer, resolve
 from xlw.qa import load_xquad
 from xlw.train import LossFn
@@ -101,12 +101,10 @@ def embed(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, texts: Seq
           max_tokens: int = 4096, all_layers: bool = False, desc: str = "embed") -> torch.Tensor:
     """Mean-pooled embeddings of `texts` in input order, batched by length (see `encode`); not yet normalised."""
     encoded = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
-    vectors: list[torch.Tensor | None] = [None] * len(encoded)
-    with evaluating(model) as device:
-        for batch, inputs in padded_batches(tokenizer, encoded, max_tokens, device, desc=desc):
-            for i, row in zip(batch, encode(model, inputs, tokenizer.bos_token_id, all_layers).float().cpu()):
-                vectors[i] = row
-    return torch.stack(vectors)
+    def batch_vectors(inputs: dict) -> torch.Tensor:
+        return encode(model, inputs, tokenizer.bos_token_id, all_layers).float().cpu()
+
+    return torch.stack(in_input_order(model, tokenizer, encoded, batch_vectors, max_tokens, desc=desc))
 
 
 def unit(vectors: torch.Tensor, center: bool = False) -> torch.Tensor:

@@ -19,7 +19,7 @@ from datasets import Dataset
 from torch.utils.data import DataLoader
 from transformers import AutoModelForSequenceClassification, PreTrainedTokenizerBase
 
-from xlw.batching import evaluating, padded_batches, padded_loader
+from xlw.batching import in_input_order, padded_loader
 from xlw.data import DataNotFoundError, data_path, hub_copy
 from xlw.pretrained import fine_tune, lora_model
 from xlw.train import TrainResult
@@ -121,12 +121,10 @@ def predict_logits(model, tokenizer: PreTrainedTokenizerBase, texts: Sequence[st
                    max_tokens: int = 4096) -> np.ndarray:
     """Class logits for `texts` (in input order), batched by length."""
     encoded = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
-    logits = [None] * len(encoded)
-    with evaluating(model) as device:
-        for batch, inputs in padded_batches(tokenizer, encoded, max_tokens, device, desc="classify"):
-            for i, row in zip(batch, model(**inputs).logits.float().cpu().numpy()):
-                logits[i] = row
-    return np.stack(logits)
+    def batch_logits(inputs: dict) -> np.ndarray:
+        return model(**inputs).logits.float().cpu().numpy()
+
+    return np.stack(in_input_order(model, tokenizer, encoded, batch_logits, max_tokens, desc="classify"))
 
 
 def label_word_head(model, tokenizer: PreTrainedTokenizerBase, words: Sequence[str]) -> None:
