@@ -51,7 +51,20 @@ def test_methods_train_what_they_claim_and_report_their_costs(cfg, tweets):
 
 def test_peak_memory_sees_an_allocation_inside_the_block():
     with peak_memory(torch.device("cpu")) as memory:
-        block = torch.ones(64 * 2**20 // 4)  # 64 MiB, touched so that it is resident
+        block = torch.ones(64 * 2**20 // 4)  # 64 MiB, touched so that it is resident, and freed at once
+        del block
+    assert memory["peak_mb"] > 48
+
+
+def test_peak_memory_samples_where_the_kernel_peak_cannot_be_reset(monkeypatch, tmp_path):
+    import time
+
+    import xlw.measure
+
+    monkeypatch.setattr(xlw.measure, "_CLEAR_REFS", tmp_path / "missing" / "clear_refs")
+    with peak_memory(torch.device("cpu")) as memory:
+        block = torch.ones(64 * 2**20 // 4)
+        time.sleep(0.2)  # sampling sees what lasts longer than its interval
         del block
     assert memory["peak_mb"] > 48
 
