@@ -97,10 +97,15 @@ def run_method(method: str, train: pd.DataFrame, tests: dict[str, pd.DataFrame],
            "s_per_step": result.elapsed_s / result.steps, "peak_mem_mb": memory["peak_mb"],
            "checkpoint_mb": saved_size_mb(model), "first_loss": float(result.history["train_loss"].iloc[0]),
            "final_loss": float(result.history["train_loss"].iloc[-1])}
-    for lang, frame in tests.items():
-        pred = predict_logits(model, tokenizer, list(frame.text), cfg.max_length).argmax(axis=1)
-        row[f"macro_f1.{lang}"] = metrics.macro_f1(frame.label, pred, labels=list(range(len(cfg.label_words))))
-    return row, model, tokenizer
+    return row | macro_f1_by_language(model, tokenizer, tests, cfg), model, tokenizer
+
+
+def macro_f1_by_language(model, tokenizer, tests: dict[str, pd.DataFrame], cfg: SimpleNamespace) -> dict[str, float]:
+    """`macro_f1.<lang>`: macro-F1 of `model`'s argmax predictions on each language's test tweets."""
+    labels = list(range(len(cfg.label_words)))
+    return {f"macro_f1.{lang}": metrics.macro_f1(frame.label, predict_logits(model, tokenizer, list(frame.text),
+                                                                             cfg.max_length).argmax(axis=1), labels)
+            for lang, frame in tests.items()}
 
 
 def summarize(rows: pd.DataFrame, zero_shot_langs: list[str]) -> pd.DataFrame:
