@@ -51,3 +51,19 @@ def tiny_minilm():
     from xlw.pretrained import resolve
 
     return resolve("all-minilm-l6-v2", "tiny")
+
+
+@pytest.fixture(scope="module")
+def tiny_marian():
+    """A tiny random Marian (1 layer, d = 32, 64 positions) and a BPE vocabulary of a few en/de/fr sentences."""
+    import torch
+
+    from xlw.models import new_marian
+    from xlw.tokenization import train_tokenizer
+
+    sentences = ["a dog runs", "zwei hunde laufen im park", "un chien court", "the small red ball is on the grass",
+                 "ein mann", "die kinder spielen draußen im schnee und lachen laut"]
+    tokenizer = train_tokenizer(sentences * 5, vocab_size=300)
+    torch.manual_seed(0)
+    model = new_marian(tokenizer, d_model=32, layers=1, heads=2, ffn_dim=64, dropout=0.0, max_positions=64)
+    return model.eval(), tokenizer
