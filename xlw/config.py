@@ -120,6 +120,73 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "wmt_size": 10,
             "beams": 2,
         },
+        "08_augmentation": {
+            "hub_model": None,  # low-resource is simulated, so every profile trains from scratch
+            "bt_sizes": [200, 400],  # N: parallel en-de pairs
+            "mono_size": 200,  # German sentences back-translated (None: all training rows no N uses)
+            "bt_methods": ["beam", "sample"],  # compared at the largest N (first seed); the better one goes on
+            "seeds": [0, 1],
+            "vocab_size": 600,
+            "d_model": 32,
+            "layers": 1,
+            "heads": 2,
+            "ffn_dim": 64,
+            "dropout": 0.1,
+            "max_length": 64,
+            "max_tokens": 1000,
+            "lr": 3e-3,
+            "warmup_steps": 2,
+            "schedule": "linear",
+            "max_steps": 8,
+            "eval_every": 8,
+            "mixed_precision": "no",
+            "val_size": 20,
+            "test_size": 40,
+            "beams": 2,
+            "length_ratio": 1.5,  # outputs end by 1.5 x the source length + 10 tokens
+            "syn_langs": ["en", "de", "fr"],
+            "syn_sizes": [30, 60],  # balanced training tweets
+            "syn_seeds": [0, 1],
+            "syn_n_aug": 2,  # augmented copies per training tweet
+            "syn_alpha": 0.1,  # share of a tweet's words each operation changes (EDA's alpha)
+            "syn_stopwords": 100,  # the most frequent training words are never changed (EDA skips stop words)
+        },
+        "09_multilingual": {
+            "hub_model": None,
+            # disjoint slices of Multi30k's 29,000 training captions, so no de-fr pair hides in the joint data
+            "pair_sizes": {"en-de": 300, "en-fr": 100},  # each used in both directions
+            "direct_size": 300,  # de-fr pairs of the supervised direct model
+            "fewshot_pool": 100,  # de-fr pairs the few-shot runs draw from
+            "fewshot_ks": [0, 10, 100],
+            "lid_size": 200,  # sentences per language that train the language identifier
+            "temperatures": [1, 5],  # the last one is the main model, which the later sections start from
+            "joint_steps": 8,
+            "direct_steps": 8,
+            "fewshot_steps": 4,
+            "vocab_size": 600,
+            "d_model": 32,
+            "layers": 1,
+            "heads": 2,
+            "ffn_dim": 64,
+            "dropout": 0.1,
+            "max_length": 64,
+            "max_tokens": 1000,
+            "lr": 3e-3,
+            "warmup_steps": 2,
+            "schedule": "linear",
+            "eval_every": 8,
+            "mixed_precision": "no",
+            "val_size": 10,  # per direction
+            "test_size": 30,
+            "beams": 1,
+            "length_ratio": 1.5,  # outputs end by 1.5 x the source length + 10 tokens
+            "llm": "gemma-3-270m",
+            "llm_source": "tiny",
+            "llm_shots": [0, 1, 5],
+            "llm_test_size": 4,
+            "llm_max_new_tokens": 8,
+            "llm_max_tokens": 4096,
+        },
         "01_math": {
             "n_examples": 64,
             "n_features": 5,
@@ -241,6 +308,73 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "test_size": None,
             "wmt_size": 300,
             "beams": 4,
+        },
+        "08_augmentation": {
+            "hub_model": None,  # low-resource is simulated, so every profile trains from scratch
+            "bt_sizes": [2000, 10000],  # N: parallel en-de pairs
+            "mono_size": 3000,  # German sentences back-translated (None: all training rows no N uses)
+            "bt_methods": ["beam", "sample"],  # compared at the largest N (first seed); the better one goes on
+            "seeds": [0, 1, 2],
+            "vocab_size": 4000,
+            "d_model": 256,
+            "layers": 2,
+            "heads": 4,
+            "ffn_dim": 1024,
+            "dropout": 0.1,
+            "max_length": 128,
+            "max_tokens": 800,  # small batches: more updates in a short budget
+            "lr": 1e-3,
+            "warmup_steps": 100,
+            "schedule": "linear",
+            "max_steps": 500,  # fewer updates leave every model under 3 BLEU (a 250-step run: 1.6 ± 1.0)
+            "eval_every": 500,
+            "mixed_precision": "no",
+            "val_size": 200,
+            "test_size": 500,
+            "beams": 4,
+            "length_ratio": 1.5,  # outputs end by 1.5 x the source length + 10 tokens
+            "syn_langs": ["en", "de", "fr"],
+            "syn_sizes": [30, 90, 300, 900],  # balanced training tweets
+            "syn_seeds": [0, 1, 2, 3, 4],
+            "syn_n_aug": 4,  # augmented copies per training tweet
+            "syn_alpha": 0.1,  # share of a tweet's words each operation changes (EDA's alpha)
+            "syn_stopwords": 100,  # the most frequent training words are never changed (EDA skips stop words)
+        },
+        "09_multilingual": {
+            "hub_model": None,
+            # disjoint slices of Multi30k's 29,000 training captions, so no de-fr pair hides in the joint data
+            "pair_sizes": {"en-de": 10000, "en-fr": 2500},  # each used in both directions
+            "direct_size": 10000,  # de-fr pairs of the supervised direct model
+            "fewshot_pool": 1000,  # de-fr pairs the few-shot runs draw from
+            "fewshot_ks": [0, 100, 1000],
+            "lid_size": 3000,  # sentences per language that train the language identifier
+            "temperatures": [1, 5],  # the last one is the main model, which the later sections start from
+            "joint_steps": 350,
+            "direct_steps": 250,
+            "fewshot_steps": 60,
+            "vocab_size": 6000,
+            "d_model": 256,
+            "layers": 2,
+            "heads": 4,
+            "ffn_dim": 512,
+            "dropout": 0.1,
+            "max_length": 128,
+            "max_tokens": 2000,
+            "lr": 1e-3,
+            "warmup_steps": 50,
+            "schedule": "linear",
+            "eval_every": 1000,
+            "mixed_precision": "no",
+            "val_size": 100,  # per direction
+            "test_size": None,
+            "beams": 1,
+            "length_ratio": 1.5,  # outputs end by 1.5 x the source length + 10 tokens
+            "llm": "gemma-3-270m",
+            "llm_source": "offline",
+            "llm_shots": [0, 1, 5],
+            "llm_test_size": 50,
+            "llm_max_new_tokens": 48,
+            "llm_max_tokens": 4096,
         },
         "01_math": {
             "n_examples": 512,
@@ -364,6 +498,73 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "test_size": None,
             "wmt_size": None,
             "beams": 5,
+        },
+        "08_augmentation": {
+            "hub_model": None,  # low-resource is simulated, so every profile trains from scratch
+            "bt_sizes": [2000, 5000, 10000],  # N: parallel en-de pairs
+            "mono_size": None,  # German sentences back-translated (None: all training rows no N uses)
+            "bt_methods": ["beam", "sample"],  # compared at the largest N (first seed); the better one goes on
+            "seeds": [0, 1, 2, 3, 4],
+            "vocab_size": 8000,
+            "d_model": 512,
+            "layers": 6,
+            "heads": 8,
+            "ffn_dim": 2048,
+            "dropout": 0.3,  # low-resource Transformers want more dropout (Sennrich & Zhang, 2019)
+            "max_length": 256,
+            "max_tokens": 16000,
+            "lr": 5e-4,
+            "warmup_steps": 200,
+            "schedule": "linear",
+            "max_steps": 3000,
+            "eval_every": 500,
+            "mixed_precision": "bf16",
+            "val_size": None,
+            "test_size": None,
+            "beams": 5,
+            "length_ratio": 1.5,  # outputs end by 1.5 x the source length + 10 tokens
+            "syn_langs": ["en", "de", "fr"],
+            "syn_sizes": [30, 90, 300, 900, 1800],  # balanced training tweets
+            "syn_seeds": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+            "syn_n_aug": 8,  # augmented copies per training tweet
+            "syn_alpha": 0.1,  # share of a tweet's words each operation changes (EDA's alpha)
+            "syn_stopwords": 100,  # the most frequent training words are never changed (EDA skips stop words)
+        },
+        "09_multilingual": {
+            "hub_model": None,
+            # disjoint slices of Multi30k's 29,000 training captions, so no de-fr pair hides in the joint data
+            "pair_sizes": {"en-de": 12000, "en-fr": 3000},  # each used in both directions
+            "direct_size": 10000,  # de-fr pairs of the supervised direct model
+            "fewshot_pool": 1000,  # de-fr pairs the few-shot runs draw from
+            "fewshot_ks": [0, 100, 1000],
+            "lid_size": 3000,  # sentences per language that train the language identifier
+            "temperatures": [1, 5],  # the last one is the main model, which the later sections start from
+            "joint_steps": 6000,
+            "direct_steps": 3000,
+            "fewshot_steps": 500,
+            "vocab_size": 8000,
+            "d_model": 512,
+            "layers": 6,
+            "heads": 8,
+            "ffn_dim": 2048,
+            "dropout": 0.1,
+            "max_length": 256,
+            "max_tokens": 16000,
+            "lr": 5e-4,
+            "warmup_steps": 400,
+            "schedule": "linear",
+            "eval_every": 1000,
+            "mixed_precision": "bf16",
+            "val_size": None,  # per direction
+            "test_size": None,
+            "beams": 5,
+            "length_ratio": 1.5,  # outputs end by 1.5 x the source length + 10 tokens
+            "llm": "gemma-3-270m",
+            "llm_source": "hub",
+            "llm_shots": [0, 1, 5],
+            "llm_test_size": None,
+            "llm_max_new_tokens": 64,
+            "llm_max_tokens": 16384,
         },
         "01_math": {
             "n_examples": 2048,
