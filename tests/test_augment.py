@@ -73,6 +73,8 @@ def test_words_in_protect_are_never_touched():
         assert synonym_replace(text, THESAURUS, 4, rng, protect={"movie"}).split()[1::2] == ["movie", "movie"]
         assert random_delete(text, 1.0, rng, protect={"movie"}) == "movie movie"
         assert random_swap("good bad movie", 3, rng, protect={"movie"}).endswith(" movie")
+        assert random_delete(text, 1.0, rng, protect={"Movie"}) == "movie movie"  # protect in any case
+        assert synonym_replace(text, THESAURUS, 4, rng, protect={"MOVIE"}).split()[1::2] == ["movie", "movie"]
 
 
 def test_synonym_replace_uses_thesaurus_synonyms_and_keeps_punctuation_and_case():

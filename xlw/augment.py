@@ -251,8 +251,9 @@ def _synonyms(token: str, thesaurus: Mapping[str, list[str]]) -> list[str]:
 
 
 def _editable(tokens: Sequence[str], protect: Collection[str]) -> list[int]:
-    """Indices of the tokens that an operation may change."""
-    return [i for i, token in enumerate(tokens) if not is_protected(token, protect)]
+    """Indices of the tokens that an operation may change; `protect` in any case."""
+    lowered = frozenset(word.lower() for word in protect)  # once per text, not once per token
+    return [i for i, token in enumerate(tokens) if not is_protected(token, lowered)]
 
 
 # --- EDA operations -------------------------------------------------------------------------------
@@ -292,7 +293,8 @@ def random_swap(text: str, n: int, rng: random.Random, protect: Collection[str] 
 def random_delete(text: str, p: float, rng: random.Random, protect: Collection[str] = frozenset()) -> str:
     """Delete each unprotected token with probability `p`; one random token is kept if nothing else is."""
     tokens = text.split()
-    kept = [t for t in tokens if is_protected(t, protect) or rng.random() >= p]
+    editable = set(_editable(tokens, protect))
+    kept = [t for i, t in enumerate(tokens) if i not in editable or rng.random() >= p]
     if not kept and tokens:
         kept = [rng.choice(tokens)]
     return " ".join(kept) if tokens else text
