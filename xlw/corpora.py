@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from datasets import Dataset
 
 from xlw.data import DataNotFoundError, data_path, hub_copy
@@ -184,3 +185,12 @@ def load_wmt22(pair: str) -> Dataset:
     names = [f"{stem}.src.{src}", f"{stem}.ref.A.{tgt}", f"{stem}.ref.B.{tgt}"]
     sources, refs_a, refs_b = read_parallel([data_path("wmt22", n) for n in names], allow_empty=True)
     return Dataset.from_dict({"src": sources, "tgt": refs_a, "tgt_b": refs_b})
+
+
+def disjoint_slices(n: int, sizes: dict[str, int], seed: int = 0) -> dict[str, list[int]]:
+    """Named, non-overlapping random index sets of the given sizes from `range(n)` (one fixed shuffle)."""
+    if sum(sizes.values()) > n:
+        raise ValueError(f"the slices {sizes} need {sum(sizes.values()):,} items; there are {n:,}")
+    order = np.random.default_rng(seed).permutation(n).tolist()
+    bounds = np.cumsum([0, *sizes.values()]).tolist()
+    return {name: order[a:b] for name, a, b in zip(sizes, bounds, bounds[1:])}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,6 +16,16 @@ from xlw.models import translation_model
 from xlw.train import TrainConfig, TrainResult, seq2seq_loss, train
 
 LABEL_SMOOTHING = 0.1  # as in Vaswani et al. (2017); the loss is derived in 01_math
+
+
+def declare_pairs(model, pairs: Sequence[str], target_tags: bool = False) -> None:
+    """Write into `model.config` the pairs it translates (and whether sources need a `>>tgt<<` tag), for
+    `save_pretrained`: `python -m xlw.translate` reads them to refuse other pairs."""
+    for pair in pairs:
+        if len(pair.split("-")) != 2:
+            raise ValueError(f"language pair {pair!r}: expected 'src-tgt', e.g. 'en-de'")
+    model.config.language_pairs = sorted(set(pairs))
+    model.config.target_tags = target_tags
 
 
 def build_translation_model(train_set: Dataset, cfg: SimpleNamespace,
@@ -53,6 +64,7 @@ def fit_translation(pair: str, train_set: Dataset, val_set: Dataset, cfg: Simple
                     output_dir: Path, seed: int = 0) -> tuple[object, object, TrainResult]:
     """Build (or load) the model for `pair`, train it with validation BLEU, save the best to `output_dir/best`."""
     model, tokenizer = build_translation_model(train_set, cfg, cfg.hub_model[pair])
+    declare_pairs(model, [pair])
     result = train_translation(model, tokenizer, train_set, val_set, cfg, cfg.max_steps[pair], output_dir, seed,
                                tgt_lang=pair.split("-")[1])
     return model, tokenizer, result

@@ -1,0 +1,110 @@
+"""Translate text with any saved seq2seq model: `python -m xlw.translate MODEL --pair en-de < in.txt > out.txt`.
+
+MODEL is a folder written by `save_pretrained` (any notebook's checkpoint) or, with a hub, a model
+id such as `Helsinki-NLP/opus-mt-en-de`. Input is one sentence per line (stdin or `--input`),
+translated in batches of `--batch-size` lines; output keeps the line order, an empty line stays
+empty. A model's language pairs come from its config (`language_pairs`, which xlw writes; see
+`xlw.translation.declare_pairs`) or an OPUS-MT name; a pair it does not list is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import TextIO
+
+from xlw.deploy import int8_dynamic
+from xlw.generation import generate
+from xlw.models import load_seq2seq
+from xlw.tokenization import lang_tag
+
+OPUS_MT_NAME = re.compile(r"opus-mt-([a-z]{2,3})-([a-z]{2,3})$")
+
+
+class UnsupportedPair(ValueError):
+    """The model was not trained for the language pair asked for."""
+
+
+def language_pairs(config, name: str) -> list[str] | None:
+    """The pairs a model declares (xlw's `language_pairs`, else an OPUS-MT name); None if it says nothing."""
+    declared = getattr(config, "language_pairs", None)
+    if declared:
+        return list(declared)
+    match = OPUS_MT_NAME.search(str(name).rstrip("/"))
+    return [f"{match[1]}-{match[2]}"] if match else None
+
+
+def source_prefix(config, pair: str, name: str) -> str:
+    """What goes in front of every source for `pair`: the target tag for a tagged model, else nothing."""
+    supported = language_pairs(config, name)
+    if supported is None:
+        print(f"warning: model {name} declares no language pairs; assuming it translates {pair}", file=sys.stderr)
+    elif pair not in supported:
+        raise UnsupportedPair(f"model {name} translates {', '.join(supported)}, not {pair}")
+    return lang_tag(pair.split("-")[1]) + " " if getattr(config, "target_tags", False) else ""
+
+
+def translate_lines(model, tokenizer, lines: Iterable[str], prefix: str, batch_size: int,
+                    num_beams: int = 1) -> Iterator[str]:
+    """Translations of `lines` (line ends stripped) in order, `batch_size` at a time; blank lines stay blank."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    pending = iter(lines)
+    while chunk := list(islice(pending, batch_size)):  # streams: stdin is read one batch at a time
+        texts = [line.rstrip("\r\n") for line in chunk]
+        todo = [i for i, t in enumerate(texts) if t.strip()]
+        outputs = generate(model, tokenizer, [texts[i] for i in todo], max_tokens=10**9, num_beams=num_beams,
+                           prefix=prefix, progress=False)
+        done = dict(zip(todo, outputs))
+        yield from (done.get(i, "") for i in range(len(texts)))
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line: model, pair, input/output files, batch size, beams, int8."""
+    parser = argparse.ArgumentParser(prog="python -m xlw.translate", description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="a folder saved with save_pretrained, or a hub model id")
+    parser.add_argument("--pair", required=True, help="source-target languages, e.g. en-de")
+    parser.add_argument("--input", type=Path, help="a UTF-8 text file, one sentence per line (default: stdin)")
+    parser.add_argument("--output", type=Path, help="where translations go (default: stdout)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--beams", type=int, default=1)
+    parser.add_argument("--int8", action="store_true", help="dynamic int8 quantization of the linear layers")
+    args = parser.parse_args(argv)
+    if not re.fullmatch(r"[a-z]{2,3}-[a-z]{2,3}", args.pair):
+        parser.error(f"--pair {args.pair!r}: expected two language codes joined by '-', e.g. en-de")
+    if args.batch_size < 1 or args.beams < 1:
+        parser.error("--batch-size and --beams must be at least 1")
+    if args.input is not None and not args.input.is_file():
+        parser.error(f"--input {args.input}: no such file")
+    return args
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Run the command; 0 on success, 2 (and one line on stderr) for a missing model or an unsupported pair."""
+    args = parse_args(argv)
+    try:
+        model, tokenizer = load_seq2seq(args.model)
+        prefix = source_prefix(model.config, args.pair, args.model)
+    except (OSError, UnsupportedPair) as err:
+        print(f"python -m xlw.translate: error: {err}", file=sys.stderr)
+        return 2
+    if args.int8:
+        model = int8_dynamic(model)
+    source = args.input.open(encoding="utf-8") if args.input else (stdin or sys.stdin)
+    sink = args.output.open("w", encoding="utf-8") if args.output else (stdout or sys.stdout)
+    try:
+        for line in translate_lines(model, tokenizer, source, prefix, args.batch_size, args.beams):
+            sink.write(line + "\n")
+            sink.flush()
+    finally:
+        for handle in ([source] if args.input else []) + ([sink] if args.output else []):
+            handle.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
