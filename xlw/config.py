@@ -187,6 +187,72 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "llm_max_new_tokens": 8,
             "llm_max_tokens": 4096,
         },
+        "02_pretraining": {
+            # disjoint slices of Multi30k's training captions: no English caption's German (or French) is seen
+            "mono_size": 200,  # captions per language (en, de, fr) for pretraining
+            "zh_size": 200,  # Tatoeba train-split Chinese sentences (None: all)
+            "tweets_size": 50,  # UMSAB training tweets per language, text only (None: all)
+            "sentences_per_doc": 2,  # permutation needs several; cpu: 1 (2 kept it in the LM plateau, see 02)
+            "mask_ratio": 0.35,  # mBART
+            "poisson_lambda": 3.5,
+            "permute": True,
+            "vocab_size": 600,
+            "d_model": 32,
+            "layers": 1,
+            "heads": 2,
+            "ffn_dim": 64,
+            "dropout": 0.1,
+            "max_length": 128,
+            "pretrain_steps": 20,
+            "pretrain_max_tokens": 600,
+            "pretrain_lr": 1e-3,
+            "pretrain_warmup": 2,
+            "pretrain_eval_every": 10,
+            "pretrain_schedule": "constant_with_warmup",
+            "schedule": "linear",  # fine-tuning
+            "mixed_precision": "no",
+            "finetune_sizes": [50, 100],  # N: en-de pairs from the pool no pretraining text came from
+            "seeds": [0, 1],
+            "finetune_steps": 10,
+            "max_tokens": 400,
+            "lr": 1e-3,
+            "warmup_steps": 2,
+            "eval_every": 10,
+            "val_size": 16,
+            "test_size": 16,
+            "length_ratio": 1.5,
+            "sent_train_size": 60,  # English UMSAB training tweets (None: all 1,838)
+            "sent_max_length": 64,
+            "sent_max_batch": 32,
+            "sent_lr": 3e-4,
+            "sent_warmup_steps": 10,
+            "sent_epochs": 1,
+            "sent_test_size": 30,  # test tweets per language (None: all 869)
+        },
+        "10_deployment": {
+            # every measurement runs on the CPU (dynamic int8 is a CPU kernel), with the threads torch picks
+            "translation_model": "cache/smoke/03_translation/en-de/best",  # a saved folder (project-relative) or hub id
+            "cli_model": "cache/smoke/02_pretraining/finetuned-en-de",  # declares its language pairs: the CLI demo
+            "test_size": 16,  # Multi30k test_2016_flickr en-de pairs for BLEU (None: all 1,000)
+            "speed_size": 8,  # sentences timed at each batch size
+            "batch_sizes": [1, 8, 32],
+            "length_ratio": 1.5,
+            "model": "gemma-3-270m",  # the sentiment classifier: LoRA on Gemma-3-270M, as in 04
+            "model_source": "tiny",
+            "lora_r": 4,
+            "lora_alpha": 8,
+            "lora_targets": ["q_proj", "v_proj"],
+            "label_words": ["negative", "neutral", "positive"],
+            "train_size": 24,  # English training tweets, balanced (None: all)
+            "max_length": 64,
+            "max_tokens": 1024,
+            "max_batch": 8,
+            "lr": 1e-3,
+            "warmup_steps": 4,
+            "epochs": 1,
+            "mixed_precision": "no",
+            "test_per_class": 4,  # balanced English test tweets (None: all 869)
+        },
         "01_math": {
             "n_examples": 64,
             "n_features": 5,
@@ -375,6 +441,72 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "llm_test_size": 50,
             "llm_max_new_tokens": 48,
             "llm_max_tokens": 4096,
+        },
+        "02_pretraining": {
+            # disjoint slices of Multi30k's training captions: no English caption's German (or French) is seen
+            "mono_size": 7000,  # captions per language (en, de, fr) for pretraining
+            "zh_size": 7000,  # Tatoeba train-split Chinese sentences (None: all)
+            "tweets_size": None,  # UMSAB training tweets per language, text only (None: all)
+            "sentences_per_doc": 1,  # permutation needs several; cpu: 1 (2 kept it in the LM plateau, see 02)
+            "mask_ratio": 0.35,  # mBART
+            "poisson_lambda": 3.5,
+            "permute": True,
+            "vocab_size": 8000,
+            "d_model": 256,
+            "layers": 2,
+            "heads": 4,
+            "ffn_dim": 1024,
+            "dropout": 0.1,
+            "max_length": 128,
+            "pretrain_steps": 1000,
+            "pretrain_max_tokens": 1000,
+            "pretrain_lr": 1e-3,
+            "pretrain_warmup": 100,
+            "pretrain_eval_every": 250,
+            "pretrain_schedule": "constant_with_warmup",
+            "schedule": "linear",  # fine-tuning
+            "mixed_precision": "no",
+            "finetune_sizes": [1000, 3000, 8000],  # N: en-de pairs from the pool no pretraining text came from
+            "seeds": [0, 1, 2],
+            "finetune_steps": 100,
+            "max_tokens": 800,
+            "lr": 1e-3,
+            "warmup_steps": 20,
+            "eval_every": 100,
+            "val_size": 100,
+            "test_size": 400,
+            "length_ratio": 1.5,
+            "sent_train_size": None,  # English UMSAB training tweets (None: all 1,838)
+            "sent_max_length": 64,
+            "sent_max_batch": 32,
+            "sent_lr": 3e-4,
+            "sent_warmup_steps": 10,
+            "sent_epochs": 2,
+            "sent_test_size": None,  # test tweets per language (None: all 869)
+        },
+        "10_deployment": {
+            # every measurement runs on the CPU (dynamic int8 is a CPU kernel), with the threads torch picks
+            "translation_model": "cache/cpu/03_translation/en-de/best",  # a saved folder (project-relative) or hub id
+            "cli_model": "cache/cpu/02_pretraining/finetuned-en-de",  # declares its language pairs: the CLI demo
+            "test_size": None,  # Multi30k test_2016_flickr en-de pairs for BLEU (None: all 1,000)
+            "speed_size": 64,  # sentences timed at each batch size
+            "batch_sizes": [1, 8, 32],
+            "length_ratio": 1.5,
+            "model": "gemma-3-270m",  # the sentiment classifier: LoRA on Gemma-3-270M, as in 04
+            "model_source": "offline",
+            "lora_r": 8,
+            "lora_alpha": 16,
+            "lora_targets": ["q_proj", "k_proj", "v_proj", "o_proj"],
+            "label_words": ["negative", "neutral", "positive"],
+            "train_size": 300,  # English training tweets, balanced (None: all)
+            "max_length": 64,
+            "max_tokens": 1024,
+            "max_batch": 16,
+            "lr": 1e-3,
+            "warmup_steps": 4,
+            "epochs": 1,
+            "mixed_precision": "no",
+            "test_per_class": 100,  # balanced English test tweets (None: all 869)
         },
         "01_math": {
             "n_examples": 512,
@@ -565,6 +697,72 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "llm_test_size": None,
             "llm_max_new_tokens": 64,
             "llm_max_tokens": 16384,
+        },
+        "02_pretraining": {
+            # disjoint slices of Multi30k's training captions: no English caption's German (or French) is seen
+            "mono_size": 7000,  # captions per language (en, de, fr) for pretraining
+            "zh_size": None,  # Tatoeba train-split Chinese sentences (None: all)
+            "tweets_size": None,  # UMSAB training tweets per language, text only (None: all)
+            "sentences_per_doc": 2,  # permutation needs several; cpu: 1 (2 kept it in the LM plateau, see 02)
+            "mask_ratio": 0.35,  # mBART
+            "poisson_lambda": 3.5,
+            "permute": True,
+            "vocab_size": 16000,
+            "d_model": 512,
+            "layers": 6,
+            "heads": 8,
+            "ffn_dim": 2048,
+            "dropout": 0.1,
+            "max_length": 128,
+            "pretrain_steps": 20000,
+            "pretrain_max_tokens": 16000,
+            "pretrain_lr": 1e-3,
+            "pretrain_warmup": 1000,
+            "pretrain_eval_every": 1000,
+            "pretrain_schedule": "constant_with_warmup",
+            "schedule": "linear",  # fine-tuning
+            "mixed_precision": "bf16",
+            "finetune_sizes": [1000, 3000, 8000],  # N: en-de pairs from the pool no pretraining text came from
+            "seeds": [0, 1, 2, 3, 4],
+            "finetune_steps": 1000,
+            "max_tokens": 4000,
+            "lr": 1e-3,
+            "warmup_steps": 200,
+            "eval_every": 1000,
+            "val_size": 500,
+            "test_size": None,
+            "length_ratio": 1.5,
+            "sent_train_size": None,  # English UMSAB training tweets (None: all 1,838)
+            "sent_max_length": 64,
+            "sent_max_batch": 32,
+            "sent_lr": 3e-4,
+            "sent_warmup_steps": 10,
+            "sent_epochs": 3,
+            "sent_test_size": None,  # test tweets per language (None: all 869)
+        },
+        "10_deployment": {
+            # every measurement runs on the CPU (dynamic int8 is a CPU kernel), with the threads torch picks
+            "translation_model": "Helsinki-NLP/opus-mt-en-de",  # a saved folder (project-relative) or hub id
+            "cli_model": "cache/gpu/02_pretraining/finetuned-en-de",  # declares its language pairs: the CLI demo
+            "test_size": None,  # Multi30k test_2016_flickr en-de pairs for BLEU (None: all 1,000)
+            "speed_size": 256,  # sentences timed at each batch size
+            "batch_sizes": [1, 8, 32],
+            "length_ratio": 1.5,
+            "model": "gemma-3-270m",  # the sentiment classifier: LoRA on Gemma-3-270M, as in 04
+            "model_source": "hub",
+            "lora_r": 16,
+            "lora_alpha": 32,
+            "lora_targets": ["q_proj", "k_proj", "v_proj", "o_proj"],
+            "label_words": ["negative", "neutral", "positive"],
+            "train_size": None,  # English training tweets, balanced (None: all)
+            "max_length": 64,
+            "max_tokens": 1024,
+            "max_batch": 16,
+            "lr": 1e-3,
+            "warmup_steps": 4,
+            "epochs": 1,
+            "mixed_precision": "bf16",
+            "test_per_class": None,  # balanced English test tweets (None: all 869)
         },
         "01_math": {
             "n_examples": 2048,
