@@ -193,3 +193,23 @@ def test_real_tatoeba_split_has_no_leakage():
 def test_real_wmt22_counts_match():
     ds = load_wmt22("zh-en")
     assert ds.num_rows == 1875 and all(ds["tgt"]) and all(ds["tgt_b"])
+
+
+def test_head_takes_the_first_items_of_lists_and_datasets():
+    from datasets import Dataset
+
+    from xlw.corpora import head
+
+    rows = Dataset.from_dict({"src": ["a", "b", "c"]})
+    assert list(head(rows, 2)["src"]) == ["a", "b"] and len(head(rows, 10)) == 3 and head(rows, None) is rows
+    assert head(("x", "y", "z"), 1) == ["x"] and head([1, 2], None) == [1, 2]
+
+
+def test_disjoint_slices_do_not_overlap_and_check_their_total():
+    from xlw.corpora import disjoint_slices
+
+    slices = disjoint_slices(10, {"a": 3, "b": 4}, seed=1)
+    assert len(slices["a"]) == 3 and len(slices["b"]) == 4 and not set(slices["a"]) & set(slices["b"])
+    assert disjoint_slices(10, {"a": 3, "b": 4}, seed=1) == slices
+    with pytest.raises(ValueError, match="need 11"):
+        disjoint_slices(10, {"a": 5, "b": 6})

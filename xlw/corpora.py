@@ -194,3 +194,10 @@ def disjoint_slices(n: int, sizes: dict[str, int], seed: int = 0) -> dict[str, l
     order = np.random.default_rng(seed).permutation(n).tolist()
     bounds = np.cumsum([0, *sizes.values()]).tolist()
     return {name: order[a:b] for name, a, b in zip(sizes, bounds, bounds[1:])}
+
+
+def head(items, n: int | None):
+    """The first `n` items of a list or a `Dataset` (all of them when `n` is None)."""
+    if n is None:
+        return items
+    return items.select(range(min(n, len(items)))) if isinstance(items, Dataset) else list(items)[:n]
