@@ -29,8 +29,9 @@ from transformers import AutoConfig, AutoModelForSeq2SeqLM, DataCollatorForSeq2S
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from xlw.batching import TokenBudgetSampler
+from xlw.retrieval import encode
 from xlw.tokenization import lang_tag
-from xlw.train import TrainConfig, TrainResult, seq2seq_loss, train
+from xlw.train import TrainConfig, TrainResult, seq2seq_loss, target_tokens, train
 from xlw.translation import LABEL_SMOOTHING
 
 MASK = "<mask>"
@@ -145,7 +146,7 @@ def mean_loss(model: torch.nn.Module, batches: Sequence[dict[str, torch.Tensor]]
     with torch.no_grad():
         for batch in batches:
             batch = {k: v.to(device) for k, v in batch.items()}
-            n = int((batch["labels"] != -100).sum())
+            n = target_tokens(batch)
             total += float(loss_fn(model, batch)) * n
             tokens += n
     return total / tokens
@@ -199,8 +200,7 @@ class EncoderClassifier(torch.nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 labels: torch.Tensor | None = None) -> SequenceClassifierOutput:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        logits = self.head(self.dropout((hidden * mask).sum(1) / mask.sum(1)))
+        pooled = encode(self.encoder, {"input_ids": input_ids, "attention_mask": attention_mask})
+        logits = self.head(self.dropout(pooled))
         loss = torch.nn.functional.cross_entropy(logits, labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)

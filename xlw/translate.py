@@ -20,6 +20,7 @@ from typing import TextIO
 from xlw.deploy import int8_dynamic
 from xlw.generation import generate
 from xlw.models import load_seq2seq
+from xlw.multilingual import direction
 from xlw.tokenization import lang_tag
 
 OPUS_MT_NAME = re.compile(r"opus-mt-([a-z]{2,3})-([a-z]{2,3})$")
@@ -45,7 +46,7 @@ def source_prefix(config, pair: str, name: str) -> str:
         print(f"warning: model {name} declares no language pairs; assuming it translates {pair}", file=sys.stderr)
     elif pair not in supported:
         raise UnsupportedPair(f"model {name} translates {', '.join(supported)}, not {pair}")
-    return lang_tag(pair.split("-")[1]) + " " if getattr(config, "target_tags", False) else ""
+    return lang_tag(direction(pair)[1]) + " " if getattr(config, "target_tags", False) else ""
 
 
 def translate_lines(model, tokenizer, lines: Iterable[str], prefix: str, batch_size: int,

@@ -13,6 +13,7 @@ from xlw import metrics
 from xlw.batching import seq2seq_loader
 from xlw.generation import generate
 from xlw.models import translation_model
+from xlw.multilingual import direction
 from xlw.train import TrainConfig, TrainResult, seq2seq_loss, train
 
 LABEL_SMOOTHING = 0.1  # as in Vaswani et al. (2017); the loss is derived in 01_math
@@ -22,8 +23,7 @@ def declare_pairs(model, pairs: Sequence[str], target_tags: bool = False) -> Non
     """Write into `model.config` the pairs it translates (and whether sources need a `>>tgt<<` tag), for
     `save_pretrained`: `python -m xlw.translate` reads them to refuse other pairs."""
     for pair in pairs:
-        if len(pair.split("-")) != 2:
-            raise ValueError(f"language pair {pair!r}: expected 'src-tgt', e.g. 'en-de'")
+        direction(pair)  # a clear error for anything but 'src-tgt'
     model.config.language_pairs = sorted(set(pairs))
     model.config.target_tags = target_tags
 
