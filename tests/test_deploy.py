@@ -7,7 +7,7 @@ import torch
 
 from xlw.deploy import batches, int8_dynamic, sentences_per_s, size_on_disk_mb
 from xlw.generation import generate
-from xlw.translate import language_pairs, main, source_prefix, translate_lines
+from xlw.translate import language_pairs, main, seq2seq_batches, source_prefix, translate_lines
 from xlw.translation import declare_pairs
 
 
@@ -71,7 +71,7 @@ def test_declared_pairs_and_opus_mt_names(tiny_marian):
 def test_translate_lines_keeps_order_and_blank_lines(tiny_marian):
     model, tok = tiny_marian
     lines = ["a dog runs\n", "\n", "ein mann\n", "un chien court\n"]
-    out = list(translate_lines(model, tok, lines, ">>de<< ", batch_size=2))
+    out = list(translate_lines(seq2seq_batches(model, tok, ">>de<< "), lines, batch_size=2))
     assert len(out) == 4 and out[1] == ""
     one_by_one = [generate(model, tok, [">>de<< " + s.strip()], progress=False)[0] for s in (lines[0], lines[2])]
     assert [out[0], out[2]] == one_by_one

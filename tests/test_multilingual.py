@@ -2,24 +2,20 @@
 
 import pytest
 from datasets import Dataset
-from transformers import AutoModelForCausalLM
 
 from xlw.augment import back_translate
 from xlw.corpora import load_multi30k
 from xlw.multilingual import (
     direction,
-    few_shot_prompt,
     language_shares,
     mix_counts,
     off_target_rate,
     pivot_translate,
-    prompted_translate,
     tagged,
     temperature_mix,
     train_language_id,
     translate_to,
 )
-from xlw.pretrained import load_tokenizer
 
 SENTENCES = ["a dog runs", "zwei hunde laufen im park", "un chien court", "the small red ball is on the grass",
              "ein mann", "les enfants jouent dehors dans la neige"]
@@ -97,17 +93,3 @@ def test_back_translate_methods(tiny_marian):
         back_translate(model, tokenizer, SENTENCES, "greedy")
 
 
-def test_few_shot_prompt_layout():
-    prompt = few_shot_prompt("A dog.", [("A cat.", "Eine Katze.")], "en", "de")
-    assert prompt == "Translate English to German.\n\nEnglish: A cat.\nGerman: Eine Katze.\n\nEnglish: A dog.\nGerman:"
-    assert few_shot_prompt("A dog.", [], "en", "fr").endswith("English: A dog.\nFrench:")
-
-
-def test_prompted_translate_needs_left_padding_and_returns_single_lines(tiny_gemma):
-    model = AutoModelForCausalLM.from_pretrained(tiny_gemma)
-    with pytest.raises(ValueError, match="padding_side='left'"):
-        prompted_translate(model, load_tokenizer(tiny_gemma, "right"), ["A dog."], [], "en", "de")
-    tokenizer = load_tokenizer(tiny_gemma, "left")
-    sources = ["A dog.", "Two children play in the snow near a house."]
-    out = prompted_translate(model, tokenizer, sources, [("A cat.", "Eine Katze.")], "en", "de", max_new_tokens=6)
-    assert len(out) == 2 and all(isinstance(o, str) and "\n" not in o for o in out)

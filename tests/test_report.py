@@ -22,10 +22,12 @@ def test_runner_reports_success_failure_and_silence(tmp_path, notebook_factory, 
     metrics = json.loads((out / "metrics.json").read_text())
     assert list(metrics) == ["00_ok"]
     assert metrics["00_ok"]["answer"] == 42.0 and metrics["00_ok"]["runtime_s"] > 0
-    for stem in ("00_ok", "01_bad", "02_silent"):
-        assert (out / f"{stem}.ipynb").exists() and (out / f"{stem}.html").exists()
+    assert (out / "00_ok.ipynb").exists() and (out / "00_ok.html").exists()
+    for stem in ("01_bad", "02_silent"):  # a failed run is kept beside the report, never as it
+        assert (out / f"{stem}.failed.ipynb").exists() and (out / f"{stem}.failed.html").exists()
+        assert not (out / f"{stem}.ipynb").exists()
     summary = (out / "summary.md").read_text()
-    assert "| [01_bad](01_bad.html) | **FAILED** |" in summary
+    assert "| [01_bad](01_bad.failed.html) | **FAILED** |" in summary
     assert "ZeroDivisionError" in summary and "1 / 0" in summary  # the error cell, with its source
     assert "never called xlw.setup()" in summary
     assert "`sig` | `s|v`" in summary and "| torch |" in summary
@@ -66,6 +68,14 @@ def test_missing_notebook_lists_the_available_ones(tmp_path, notebook_factory, c
         discover(tmp_path, ["07"])
 
 
+def test_lettered_notebooks_sort_after_their_number_and_answer_to_their_prefix(tmp_path, notebook_factory):
+    for stem in ("04_b", "03_a", "03b_c", "notes"):
+        notebook_factory(tmp_path / f"{stem}.ipynb", "x = 1")
+    assert [nb.stem for nb in discover(tmp_path)] == ["03_a", "03b_c", "04_b"]
+    assert [nb.stem for nb in discover(tmp_path, ["03b"])] == ["03b_c"]
+    assert [nb.stem for nb in discover(tmp_path, ["03"])] == ["03_a"]
+
+
 def test_missing_notebook_folder(tmp_path):
     with pytest.raises(ReportError, match="does not exist"):
         discover(tmp_path / "nope")
@@ -95,7 +105,27 @@ def test_malformed_parameters(bad, message, capsys, tmp_path):
     assert message.split(":")[0] in capsys.readouterr().err
 
 
-def test_failed_notebook_drops_its_stale_metrics(tmp_path):
+def test_failed_notebook_keeps_its_last_good_metrics(tmp_path):
     (tmp_path / "metrics.json").write_text(json.dumps({"01_b": {"old": 3}}))
     merged = write_metrics(tmp_path, [NotebookResult("01_b", 1.0, {"x": 1.0}, error="boom")])
-    assert merged == {}
+    assert merged == {"01_b": {"old": 3}}
+
+
+def test_a_failed_run_never_replaces_a_good_report(tmp_path, notebook_factory):
+    notebooks, reports = tmp_path / "nb", tmp_path / "reports"
+    notebooks.mkdir()
+    notebook_factory(notebooks / "01_math.ipynb", SETUP, 'session.record("twice", 2 * int(seed))')
+    args = ["--profile", "smoke", "--notebooks", str(notebooks), "--reports", str(reports)]
+    out = reports / "smoke"
+    assert main(args) == 0
+    good = {name: (out / name).read_bytes() for name in ("01_math.ipynb", "01_math.html", "metrics.json")}
+
+    assert main([*args, "-p", "seed=abc"]) == 1  # int('abc') fails inside the notebook
+    assert {name: (out / name).read_bytes() for name in good} == good
+    assert "ValueError" in (out / "01_math.failed.ipynb").read_text() and (out / "01_math.failed.html").exists()
+    summary = (out / "summary.md").read_text()
+    assert "| [01_math](01_math.failed.html) | **FAILED**; last good report kept ([01_math](01_math.html))" in summary
+
+    assert main([*args, "-p", "seed=3"]) == 0  # the next good run replaces the report and clears the failure
+    assert json.loads((out / "metrics.json").read_text())["01_math"]["twice"] == 6.0
+    assert not (out / "01_math.failed.ipynb").exists() and not (out / "01_math.failed.html").exists()

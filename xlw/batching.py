@@ -86,23 +86,28 @@ def seq2seq_loader(dataset, tokenizer, model, max_tokens: int, seed: int = 0, sh
     return DataLoader(encoded, batch_sampler=sampler, collate_fn=DataCollatorForSeq2Seq(tokenizer, model=model))
 
 
-def padded_loader(dataset, tokenizer, max_tokens: int, max_batch: int | None = None, seed: int = 0):
-    """Shuffled, length-bucketed training batches of a tokenized Dataset (`input_ids`, …), padded by the tokenizer."""
+def padded_loader(dataset, tokenizer, max_tokens: int, max_batch: int | None = None, seed: int = 0,
+                  collate_fn: Callable | None = None):
+    """Shuffled, length-bucketed training batches of a tokenized Dataset (`input_ids`, …), padded by
+    `collate_fn` (default: the tokenizer's padding)."""
     from torch.utils.data import DataLoader
     from transformers import DataCollatorWithPadding
 
     sampler = TokenBudgetSampler([len(ids) for ids in dataset["input_ids"]], max_tokens, seed=seed,
                                  max_sentences=max_batch)
-    return DataLoader(dataset, batch_sampler=sampler, collate_fn=DataCollatorWithPadding(tokenizer))
+    return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_fn or DataCollatorWithPadding(tokenizer))
 
 
 def padded_batches(tokenizer, input_ids: Sequence[Sequence[int]], max_tokens: int, device: torch.device,
-                   desc: str = "batches", progress: bool = True) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
-    """Length-sorted, padded inference batches of `input_ids` on `device`, as (indices, inputs) pairs."""
+                   desc: str = "batches", progress: bool = True,
+                   max_batch: int | None = None) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
+    """Length-sorted, padded inference batches of `input_ids` on `device` (at most `max_batch` rows each),
+    as (indices, inputs) pairs."""
     if not input_ids:
         return
     budget = max(max_tokens, max(len(ids) for ids in input_ids))  # a long example still gets a batch of its own
-    for batch in tqdm(token_budget_batches([len(ids) for ids in input_ids], budget, shuffle=False), desc=desc,
+    for batch in tqdm(token_budget_batches([len(ids) for ids in input_ids], budget, shuffle=False,
+                                                  max_sentences=max_batch), desc=desc,
                       disable=not (progress and progress_enabled())):
         yield batch, tokenizer.pad({"input_ids": [input_ids[i] for i in batch]}, return_tensors="pt").to(device)
 
@@ -121,12 +126,13 @@ def evaluating(model: torch.nn.Module) -> Iterator[torch.device]:
 
 def in_input_order(model: torch.nn.Module, tokenizer, input_ids: Sequence[Sequence[int]],
                    batch_fn: Callable[[dict[str, torch.Tensor]], Sequence], max_tokens: int,
-                   desc: str = "batches", progress: bool = True) -> list:
-    """`batch_fn(inputs)` (one item per row) over length-sorted padded batches of `input_ids`, in eval mode
-    without gradients; the items come back one per example, in input order."""
+                   desc: str = "batches", progress: bool = True, max_batch: int | None = None) -> list:
+    """`batch_fn(inputs)` (one item per row) over length-sorted padded batches of `input_ids` (at most
+    `max_batch` rows each), in eval mode without gradients; the items come back one per example, in input order."""
     results: list = [None] * len(input_ids)
     with evaluating(model) as device:
-        for batch, inputs in padded_batches(tokenizer, input_ids, max_tokens, device, desc=desc, progress=progress):
+        for batch, inputs in padded_batches(tokenizer, input_ids, max_tokens, device, desc=desc, progress=progress,
+                                              max_batch=max_batch):
             for i, item in zip(batch, batch_fn(inputs)):
                 results[i] = item
     return results

@@ -17,6 +17,40 @@ DEFAULT_PROFILE = "cpu"
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "smoke": {
         "00_overview": {},
+        "03b_llm_translation": {
+            "model": "gemma-3-270m",
+            "model_source": "tiny",
+            "lora_r": 4,
+            "lora_alpha": 8,
+            "lora_targets": "all-linear",  # q/k/v/o and the MLP's gate/up/down in every layer
+            # main models: N training pairs and optimizer steps per pair (the en-de one is also the curve's largest N)
+            "train_size": {"en-de": 64, "zh-en": 48},
+            "max_steps": {"en-de": 4, "zh-en": 3},
+            # the output layer keeps the ids of this many target-side training sentences (None: all of them);
+            # target-language text only, no pairs: the same vocabulary for every N of the learning curve
+            "vocab_size": 500,
+            "max_length": 128,  # prompt + target tokens; Multi30k pairs are under 90
+            "max_tokens": 512,  # padded tokens per training batch
+            "max_batch": 16,  # pairs per training batch
+            "lr": 1e-3,
+            "full_lr": 1e-4,  # full fine-tuning moves every body weight: a smaller step
+            "warmup_steps": 1,
+            "label_smoothing": 0.0,
+            "mixed_precision": "no",
+            "test_size": 24,  # test_2016_flickr captions / Tatoeba test pairs (None: all 1,000)
+            "gen_batch": 16,  # prompts per generation batch
+            "max_new_tokens": 8,
+            "beams": 2,  # beam search is scored too when > 1
+            "shots": [0, 1, 5],  # prompted baseline: k examples from the training pairs
+            "prompted_test_size": 8,  # captions the prompted baselines (and the fine-tuned model, for them) see
+            "full_size": 32,  # LoRA vs full fine-tuning on the same N pairs and steps
+            "full_steps": 2,
+            "curve_sizes": [32, 64],  # N for the learning curve (train_size reuses the main model)
+            "curve_steps": [2, 4],  # LLM steps at each N (about 2–5 epochs)
+            "scratch_steps": [4, 4],  # 03's Marian recipe at each N
+            "curve_test_size": 16,
+            "speed_batches": 1,  # training batches timed by each path of the speed comparison
+        },
         "04_sentiment": {
             "model": "gemma-3-270m",
             "model_source": "tiny",
@@ -271,6 +305,40 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "cpu": {
         "00_overview": {},
+        "03b_llm_translation": {
+            "model": "gemma-3-270m",
+            "model_source": "offline",
+            "lora_r": 16,
+            "lora_alpha": 32,
+            "lora_targets": "all-linear",  # q/k/v/o and the MLP's gate/up/down in every layer
+            # main models: N training pairs and optimizer steps per pair (the en-de one is also the curve's largest N)
+            "train_size": {"en-de": 6400, "zh-en": 3200},
+            "max_steps": {"en-de": 200, "zh-en": 80},
+            # the output layer keeps the ids of this many target-side training sentences (None: all of them);
+            # target-language text only, no pairs: the same vocabulary for every N of the learning curve
+            "vocab_size": None,
+            "max_length": 128,  # prompt + target tokens; Multi30k pairs are under 90
+            "max_tokens": 1500,  # padded tokens per training batch
+            "max_batch": 32,  # pairs per training batch
+            "lr": 1e-3,
+            "full_lr": 1e-4,  # full fine-tuning moves every body weight: a smaller step
+            "warmup_steps": 10,
+            "label_smoothing": 0.0,
+            "mixed_precision": "no",
+            "test_size": None,  # test_2016_flickr captions / Tatoeba test pairs (None: all 1,000)
+            "gen_batch": 32,  # prompts per generation batch
+            "max_new_tokens": 64,
+            "beams": 1,  # beam search is scored too when > 1
+            "shots": [0, 1, 5],  # prompted baseline: k examples from the training pairs
+            "prompted_test_size": 100,  # captions the prompted baselines (and the fine-tuned model, for them) see
+            "full_size": 1000,  # LoRA vs full fine-tuning on the same N pairs and steps
+            "full_steps": 40,
+            "curve_sizes": [250, 1000, 6400],  # N for the learning curve (train_size reuses the main model)
+            "curve_steps": [30, 40, 200],  # LLM steps at each N (about 2–5 epochs)
+            "scratch_steps": [100, 150, 250],  # 03's Marian recipe at each N
+            "curve_test_size": 500,
+            "speed_batches": 2,  # training batches timed by each path of the speed comparison
+        },
         "04_sentiment": {
             "model": "gemma-3-270m",
             "model_source": "offline",
@@ -526,6 +594,40 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "gpu": {
         "00_overview": {},
+        "03b_llm_translation": {
+            "model": "gemma-3-270m",
+            "model_source": "hub",
+            "lora_r": 16,
+            "lora_alpha": 32,
+            "lora_targets": "all-linear",  # q/k/v/o and the MLP's gate/up/down in every layer
+            # main models: N training pairs and optimizer steps per pair (the en-de one is also the curve's largest N)
+            "train_size": {"en-de": None, "zh-en": None},
+            "max_steps": {"en-de": 3000, "zh-en": 3000},
+            # the output layer keeps the ids of this many target-side training sentences (None: all of them);
+            # target-language text only, no pairs: the same vocabulary for every N of the learning curve
+            "vocab_size": None,
+            "max_length": 128,  # prompt + target tokens; Multi30k pairs are under 90
+            "max_tokens": 8000,  # padded tokens per training batch
+            "max_batch": 128,  # pairs per training batch
+            "lr": 5e-4,
+            "full_lr": 5e-5,  # full fine-tuning moves every body weight: a smaller step
+            "warmup_steps": 100,
+            "label_smoothing": 0.0,
+            "mixed_precision": "bf16",
+            "test_size": None,  # test_2016_flickr captions / Tatoeba test pairs (None: all 1,000)
+            "gen_batch": 128,  # prompts per generation batch
+            "max_new_tokens": 96,
+            "beams": 4,  # beam search is scored too when > 1
+            "shots": [0, 1, 5],  # prompted baseline: k examples from the training pairs
+            "prompted_test_size": None,  # captions the prompted baselines (and the fine-tuned model, for them) see
+            "full_size": 4000,  # LoRA vs full fine-tuning on the same N pairs and steps
+            "full_steps": 500,
+            "curve_sizes": [250, 1000, 4000, 29000],  # N for the learning curve (train_size reuses the main model)
+            "curve_steps": [100, 250, 600, 3000],  # LLM steps at each N (about 2–5 epochs)
+            "scratch_steps": [500, 1000, 2000, 6000],  # 03's Marian recipe at each N
+            "curve_test_size": None,
+            "speed_batches": 8,  # training batches timed by each path of the speed comparison
+        },
         "04_sentiment": {
             "model": "gemma-3-270m",
             "model_source": "hub",

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset, concatenate_datasets
 
-from xlw.batching import in_input_order
 from xlw.derivations import temperature_weights
 from xlw.generation import generate
+from xlw.llm_mt import few_shot_prompt, prompted_translate  # noqa: F401 (09 imports them from here)
 from xlw.tokenization import lang_tag
 
 
@@ -107,34 +107,3 @@ def off_target_rate(language_id, texts: Sequence[str], tgt_lang: str) -> float:
     if not texts:
         raise ValueError("off_target_rate needs at least one text")
     return 1.0 - float(language_shares(language_id, texts).get(tgt_lang, 0.0))
-
-
-LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "zh": "Chinese", "es": "Spanish"}
-
-
-def few_shot_prompt(source: str, examples: Sequence[tuple[str, str]], src_lang: str, tgt_lang: str) -> str:
-    """A completion prompt: an instruction, `examples` as source/target lines, then `source` and an open target line."""
-    src_name, tgt_name = LANGUAGE_NAMES[src_lang], LANGUAGE_NAMES[tgt_lang]
-    shots = "".join(f"{src_name}: {s}\n{tgt_name}: {t}\n\n" for s, t in examples)
-    return f"Translate {src_name} to {tgt_name}.\n\n{shots}{src_name}: {source}\n{tgt_name}:"
-
-
-def prompted_translate(model, tokenizer, sources: Sequence[str], examples: Sequence[tuple[str, str]],
-                       src_lang: str, tgt_lang: str, max_new_tokens: int = 64, max_tokens: int = 4096) -> list[str]:
-    """Greedy translations by a causal LM given `few_shot_prompt`s; each ends at the first line break.
-
-    `tokenizer` must pad on the left, so every prompt's last token sits at the same position.
-    """
-    if tokenizer.padding_side != "left":
-        raise ValueError("prompted_translate needs a tokenizer with padding_side='left' (load_tokenizer(..., 'left'))")
-    newline = tokenizer.encode("\n", add_special_tokens=False)
-    stop = [tokenizer.eos_token_id] + (newline if len(newline) == 1 else [])
-    prompts = tokenizer([few_shot_prompt(s, examples, src_lang, tgt_lang) for s in sources])["input_ids"]
-
-    def complete(inputs: dict) -> list[str]:
-        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=stop,
-                             pad_token_id=tokenizer.pad_token_id)
-        new = tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-        return [text.split("\n")[0].strip() for text in new]
-
-    return in_input_order(model, tokenizer, prompts, complete, max_tokens, desc=f"prompted {src_lang}→{tgt_lang}")

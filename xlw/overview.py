@@ -25,6 +25,8 @@ TOPICS: list[Topic] = [
           "empirical risk, cross-entropy gradients, seq2seq NLL, AdamW, multilingual joint loss"),
     Topic("02_pretraining", "Pretraining → fine-tuning", "denoising pretraining, low-resource fine-tuning"),
     Topic("03_translation", "Machine translation", "tokenizer, Transformer from scratch, beam search, sacreBLEU"),
+    Topic("03b_llm_translation", "Fine-tuning an LLM to translate",
+          "prompt format, target-only loss, restricted output vocabulary, LoRA vs full vs prompted, learning curve"),
     Topic("04_sentiment", "Cross-lingual sentiment", "zero-shot transfer from English, LoRA classifier"),
     Topic("05_qa", "Cross-lingual extractive QA", "XQuAD span extraction, EM/F1 per language"),
     Topic("06_retrieval", "Cross-lingual retrieval", "bitext and question→paragraph retrieval, InfoNCE"),

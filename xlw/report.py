@@ -7,7 +7,8 @@
 Each notebook records its numbers through `Session.record`, which writes the JSON file named by
 `XLW_METRICS_FILE`; the runner sets that variable per notebook, then merges the files into
 `metrics.json` and `summary.md`. A failing notebook is reported with its error cell and makes the
-run exit non-zero; the others still run.
+run exit non-zero; the others still run. A failed run never replaces a good report: it is kept as
+`<stem>.failed.ipynb`/`.html`, and the last good report and its metrics stay.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -26,7 +28,7 @@ from xlw.config import DEFAULT_PROFILE, check_profile
 from xlw.data import project_root
 from xlw.env import METRICS_FILE_ENV, PROGRESS_ENV
 
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+NOTEBOOK_GLOBS = ("[0-9][0-9]_*.ipynb", "[0-9][0-9][a-z]_*.ipynb")  # 03b_… reads right after 03_…
 RESERVED_PARAMETERS = {"profile"}
 # A saved report keeps a progress bar as first drawn (a widget's updates are not saved), so bars are
 # off in report kernels (xlw's own, datasets' and transformers'); the runner prints its own progress.
@@ -53,10 +55,10 @@ def discover(notebooks_dir: Path, only: list[str] | None = None) -> list[Path]:
     """The numbered notebooks in `notebooks_dir`, in order; `only` picks some by stem or number."""
     if not notebooks_dir.is_dir():
         raise ReportError(f"notebook folder {notebooks_dir} does not exist")
-    notebooks = sorted(notebooks_dir.glob(NOTEBOOK_GLOB))
+    notebooks = sorted({nb for pattern in NOTEBOOK_GLOBS for nb in notebooks_dir.glob(pattern)})
     if not only:
         return notebooks
-    by_key = {nb.stem: nb for nb in notebooks} | {nb.stem[:2]: nb for nb in notebooks}
+    by_key = {nb.stem: nb for nb in notebooks} | {nb.stem.split("_")[0]: nb for nb in notebooks}
     unknown = [name for name in only if Path(name).stem not in by_key]
     if unknown:
         raise ReportError(
@@ -117,12 +119,15 @@ def restore_environ(saved: dict[str, str | None]) -> None:
 
 def execute(notebook: Path, out_dir: Path, profile: str, parameters: dict[str, Any],
             kernel: str, timeout_s: int) -> NotebookResult:
-    """Run one notebook with papermill (cwd = its folder) and export it to HTML."""
+    """Run one notebook with papermill (cwd = its folder) and export it to HTML.
+
+    The run is executed into a temporary file: only a successful one replaces `<stem>.ipynb`/`.html`; a
+    failed one is kept as `<stem>.failed.ipynb`/`.html` beside the last good report, which stays untouched.
+    """
     import papermill
 
-    out_ipynb = out_dir / notebook.name
     with tempfile.TemporaryDirectory() as tmp:
-        metrics_file = Path(tmp) / "metrics.json"
+        metrics_file, executed = Path(tmp) / "metrics.json", Path(tmp) / notebook.name
         # The kernel inherits the runner's environment: that is how the notebook learns where
         # to write its metrics. A fixed hash seed makes set/dict iteration order reproducible.
         kernel_env = {METRICS_FILE_ENV: str(metrics_file), "PYTHONHASHSEED": "0", **QUIET_PROGRESS}
@@ -131,7 +136,7 @@ def execute(notebook: Path, out_dir: Path, profile: str, parameters: dict[str, A
         start, error = time.perf_counter(), None
         try:
             papermill.execute_notebook(
-                notebook, out_ipynb, parameters={"profile": profile, **parameters},
+                notebook, executed, parameters={"profile": profile, **parameters},
                 kernel_name=kernel, cwd=notebook.parent, execution_timeout=timeout_s,
                 progress_bar=sys.stderr.isatty(),
             )
@@ -141,10 +146,15 @@ def execute(notebook: Path, out_dir: Path, profile: str, parameters: dict[str, A
             restore_environ(saved)
         runtime = time.perf_counter() - start
         recorded = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
-    if out_ipynb.exists():
-        export_html(out_ipynb, out_ipynb.with_suffix(".html"))
-    if error is None and not recorded:
-        error = "the notebook never called xlw.setup(), so nothing was recorded"
+        if error is None and not recorded:
+            error = "the notebook never called xlw.setup(), so nothing was recorded"
+        target = out_dir / (notebook.name if error is None else f"{notebook.stem}.failed.ipynb")
+        if executed.exists():
+            export_html(executed, target.with_suffix(".html"))
+            shutil.move(executed, target)
+    if error is None:  # a stale failure beside a good report would mislead
+        for suffix in (".ipynb", ".html"):
+            (out_dir / f"{notebook.stem}.failed{suffix}").unlink(missing_ok=True)
     return NotebookResult(
         stem=notebook.stem, runtime_s=round(runtime, 1), metrics=recorded.get("metrics", {}),
         notes=recorded.get("notes", {}), env=recorded.get("env", {}), error=error,
@@ -161,11 +171,10 @@ def export_html(ipynb: Path, html: Path) -> None:
 
 
 def write_metrics(out_dir: Path, results: list[NotebookResult]) -> dict[str, dict[str, float]]:
-    """Merge this run's metrics into `metrics.json`; a failed notebook's old entry is dropped."""
+    """Merge this run's metrics into `metrics.json`; a failed notebook keeps its last good entry."""
     path = out_dir / "metrics.json"
     merged = json.loads(path.read_text()) if path.exists() else {}
     for result in results:
-        merged.pop(result.stem, None)
         if result.error is None:
             merged[result.stem] = {**dict(sorted(result.metrics.items())), "runtime_s": result.runtime_s}
     merged = dict(sorted(merged.items()))
@@ -181,8 +190,11 @@ def write_summary(out_dir: Path, profile: str, results: list[NotebookResult],
              f"Generated {env.get('date', '?')} on {env.get('device', '?')} ({env.get('platform', '?')}).", "",
              "| notebook | status | runtime (s) |", "|---|---|---|"]
     for r in results:
-        status = "ok" if r.error is None else "**FAILED**"
-        lines.append(f"| [{r.stem}]({r.stem}.html) | {status} | {r.runtime_s} |")
+        if r.error is None:
+            lines.append(f"| [{r.stem}]({r.stem}.html) | ok | {r.runtime_s} |")
+        else:
+            kept = f"; last good report kept ([{r.stem}]({r.stem}.html))" if r.stem in metrics else ""
+            lines.append(f"| [{r.stem}]({r.stem}.failed.html) | **FAILED**{kept} | {r.runtime_s} |")
     run_now = {r.stem for r in results}
     for stem, values in metrics.items():  # notebooks not run this time keep their earlier numbers
         if stem not in run_now:

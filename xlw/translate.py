@@ -1,7 +1,9 @@
-"""Translate text with any saved seq2seq model: `python -m xlw.translate MODEL --pair en-de < in.txt > out.txt`.
+"""Translate text with any saved translation model: `python -m xlw.translate MODEL --pair en-de < in.txt > out.txt`.
 
-MODEL is a folder written by `save_pretrained` (any notebook's checkpoint) or, with a hub, a model
-id such as `Helsinki-NLP/opus-mt-en-de`. Input is one sentence per line (stdin or `--input`),
+MODEL is a folder written by `save_pretrained` (any notebook's seq2seq checkpoint), a fine-tuned
+causal LM saved by `xlw.llm_mt.save_translator` (a LoRA adapter or full weights, with its prompt
+languages and output vocabulary), or, with a hub, a model id such as `Helsinki-NLP/opus-mt-en-de`.
+Input is one sentence per line (stdin or `--input`),
 translated in batches of `--batch-size` lines; output keeps the line order, an empty line stays
 empty. A model's language pairs come from its config (`language_pairs`, which xlw writes; see
 `xlw.translation.declare_pairs`) or an OPUS-MT name; a pair it does not list is refused.
@@ -12,13 +14,14 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
 from xlw.deploy import int8_dynamic
 from xlw.generation import generate
+from xlw.llm_mt import is_translator, load_translator, prompted_translate
 from xlw.models import load_seq2seq
 from xlw.multilingual import direction
 from xlw.tokenization import lang_tag
@@ -39,18 +42,35 @@ def language_pairs(config, name: str) -> list[str] | None:
     return [f"{match[1]}-{match[2]}"] if match else None
 
 
-def source_prefix(config, pair: str, name: str) -> str:
-    """What goes in front of every source for `pair`: the target tag for a tagged model, else nothing."""
-    supported = language_pairs(config, name)
+def check_pair(supported: Sequence[str] | None, pair: str, name: str) -> None:
+    """Refuse a `pair` the model does not declare; warn when it declares nothing."""
     if supported is None:
         print(f"warning: model {name} declares no language pairs; assuming it translates {pair}", file=sys.stderr)
     elif pair not in supported:
         raise UnsupportedPair(f"model {name} translates {', '.join(supported)}, not {pair}")
+
+
+def source_prefix(config, pair: str, name: str) -> str:
+    """What goes in front of every source for `pair`: the target tag for a tagged model, else nothing."""
+    check_pair(language_pairs(config, name), pair, name)
     return lang_tag(direction(pair)[1]) + " " if getattr(config, "target_tags", False) else ""
 
 
-def translate_lines(model, tokenizer, lines: Iterable[str], prefix: str, batch_size: int,
-                    num_beams: int = 1) -> Iterator[str]:
+def seq2seq_batches(model, tokenizer, prefix: str, num_beams: int = 1) -> Callable[[list[str]], list[str]]:
+    """A batch translator for an encoder–decoder: `prefix` (a target tag or nothing) before every source."""
+    return lambda texts: generate(model, tokenizer, texts, max_tokens=10**9, num_beams=num_beams, prefix=prefix,
+                                  progress=False)
+
+
+def causal_batches(model, tokenizer, meta: dict, pair: str, num_beams: int = 1) -> Callable[[list[str]], list[str]]:
+    """A batch translator for a `save_translator` LM: its prompt for `pair`, its restricted output vocabulary."""
+    src, tgt = direction(pair)
+    return lambda texts: prompted_translate(model, tokenizer, texts, [], src, tgt, max_tokens=10**9,
+                                            num_beams=num_beams, vocabulary=meta.get("vocabulary"), progress=False)
+
+
+def translate_lines(translate_batch: Callable[[list[str]], list[str]], lines: Iterable[str],
+                    batch_size: int) -> Iterator[str]:
     """Translations of `lines` (line ends stripped) in order, `batch_size` at a time; blank lines stay blank."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -58,8 +78,7 @@ def translate_lines(model, tokenizer, lines: Iterable[str], prefix: str, batch_s
     while chunk := list(islice(pending, batch_size)):  # streams: stdin is read one batch at a time
         texts = [line.rstrip("\r\n") for line in chunk]
         todo = [i for i, t in enumerate(texts) if t.strip()]
-        outputs = generate(model, tokenizer, [texts[i] for i in todo], max_tokens=10**9, num_beams=num_beams,
-                           prefix=prefix, progress=False)
+        outputs = translate_batch([texts[i] for i in todo]) if todo else []
         done = dict(zip(todo, outputs))
         yield from (done.get(i, "") for i in range(len(texts)))
 
@@ -88,17 +107,23 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     """Run the command; 0 on success, 2 (and one line on stderr) for a missing model or an unsupported pair."""
     args = parse_args(argv)
     try:
-        model, tokenizer = load_seq2seq(args.model)
-        prefix = source_prefix(model.config, args.pair, args.model)
+        if is_translator(args.model):
+            model, tokenizer, meta = load_translator(args.model)
+            check_pair(meta["language_pairs"], args.pair, args.model)
+            model = int8_dynamic(model) if args.int8 else model
+            translate_batch = causal_batches(model, tokenizer, meta, args.pair, args.beams)
+        else:
+            model, tokenizer = load_seq2seq(args.model)
+            prefix = source_prefix(model.config, args.pair, args.model)
+            model = int8_dynamic(model) if args.int8 else model
+            translate_batch = seq2seq_batches(model, tokenizer, prefix, args.beams)
     except (OSError, UnsupportedPair) as err:
         print(f"python -m xlw.translate: error: {err}", file=sys.stderr)
         return 2
-    if args.int8:
-        model = int8_dynamic(model)
     source = args.input.open(encoding="utf-8") if args.input else (stdin or sys.stdin)
     sink = args.output.open("w", encoding="utf-8") if args.output else (stdout or sys.stdout)
     try:
-        for line in translate_lines(model, tokenizer, source, prefix, args.batch_size, args.beams):
+        for line in translate_lines(translate_batch, source, args.batch_size):
             sink.write(line + "\n")
             sink.flush()
     finally:

@@ -1,0 +1,333 @@
+"""Translation with a pretrained causal LM (Gemma-3): one prompt format, target-only loss, a restricted output layer.
+
+    data = encode_pairs(tokenizer, train_set, "en", "de")       # prompt tokens labelled -100
+    vocab = target_vocabulary(tokenizer, train_set["tgt"])      # the ids the output layer keeps
+    train(model, pair_loader(data, tokenizer, 2000), cfg, loss_fn=target_loss(vocab))
+    hyps = prompted_translate(model, left_tokenizer, sources, [], "en", "de", vocabulary=vocab)
+
+Every pair, fine-tuned or prompted with k examples, uses `few_shot_prompt`: an instruction line,
+the examples, then `English: {source}\nGerman:`; a fine-tuned model learns to continue with
+` {target}<eos>`. Gemma's tied 262,144 × 640 output layer costs more per predicted token than the
+whole 100M-parameter body, so training applies it only at target positions and, with a
+`vocabulary`, only to the rows a target language needs (derived in notebook 03b).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from datasets import Dataset
+from torch import nn
+
+from xlw.batching import in_input_order, padded_loader
+from xlw.train import LossFn, TrainConfig, TrainResult, train
+
+TRANSLATOR_FILE = "xlw_translator.json"  # declared pairs and the restricted vocabulary of a saved translator
+
+
+def language_name(code: str) -> str:
+    """The English name of a language code ('de' → 'German') from CLDR (`langcodes`); a code it does not
+    know (a user's own, e.g. 'qxx') names itself."""
+    import langcodes
+
+    try:
+        name = langcodes.Language.get(code).display_name("en")
+    except (langcodes.LanguageTagError, ValueError) as err:
+        raise ValueError(f"language code {code!r} is not a valid BCP-47 tag (e.g. 'de', 'zh', 'pt-BR')") from err
+    return code if name.lower().startswith("unknown language") else name
+
+
+def few_shot_prompt(source: str, examples: Sequence[tuple[str, str]], src_lang: str, tgt_lang: str) -> str:
+    """A completion prompt: an instruction, `examples` as source/target lines, then `source` and an open target line."""
+    src_name, tgt_name = language_name(src_lang), language_name(tgt_lang)
+    shots = "".join(f"{src_name}: {s}\n{tgt_name}: {t}\n\n" for s, t in examples)
+    return f"Translate {src_name} to {tgt_name}.\n\n{shots}{src_name}: {source}\n{tgt_name}:"
+
+
+def encode_pairs(tokenizer, dataset: Dataset, src_lang: str, tgt_lang: str, max_length: int = 256) -> Dataset:
+    """`input_ids` = <bos> prompt + " target" <eos>, `labels` the same with every prompt token set to -100.
+
+    Prompt and target are tokenized apart, as generation sees them (the prompt ends at `German:`, the
+    model writes ` Ein …`); a target longer than `max_length` allows is cut, its <eos> kept.
+    """
+    missing = {"src", "tgt"} - set(dataset.column_names)
+    if missing:
+        raise ValueError(f"dataset needs columns 'src' and 'tgt'; missing {sorted(missing)}")
+
+    def encode(batch: dict) -> dict:
+        prompts = tokenizer([few_shot_prompt(s, [], src_lang, tgt_lang) for s in batch["src"]])["input_ids"]
+        targets = tokenizer([" " + t.strip() for t in batch["tgt"]], add_special_tokens=False)["input_ids"]
+        ids, labels = [], []
+        for prompt, target in zip(prompts, targets):
+            room = max_length - len(prompt) - 1
+            if room < 1:
+                raise ValueError(f"a prompt of {len(prompt)} tokens leaves no room for its target within "
+                                 f"max_length={max_length}: raise max_length")
+            target = target[:room] + [tokenizer.eos_token_id]
+            ids.append(prompt + target)
+            labels.append([-100] * len(prompt) + target)
+        return {"input_ids": ids, "attention_mask": [[1] * len(x) for x in ids], "labels": labels}
+
+    return dataset.map(encode, batched=True, remove_columns=dataset.column_names)
+
+
+def pair_loader(encoded: Dataset, tokenizer, max_tokens: int, max_batch: int | None = None, seed: int = 0):
+    """Shuffled, length-bucketed training batches of `encode_pairs` output, right-padded (labels with -100)."""
+    from transformers import DataCollatorForSeq2Seq
+
+    if tokenizer.padding_side != "right":
+        raise ValueError("training batches need a tokenizer with padding_side='right' (load_tokenizer(path))")
+    return padded_loader(encoded, tokenizer, max_tokens, max_batch, seed,
+                         collate_fn=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100))
+
+
+def stop_ids(tokenizer) -> list[int]:
+    """Token ids that end a translation: <eos>, and the line break when it is a single token."""
+    newline = tokenizer.encode("\n", add_special_tokens=False)
+    return [tokenizer.eos_token_id] + (newline if len(newline) == 1 else [])
+
+
+def target_vocabulary(tokenizer, targets: Sequence[str]) -> torch.Tensor:
+    """Sorted ids the output layer keeps for a target language: every token of `targets` (as `encode_pairs`
+    writes them), every single character they use (with and without the word-start marker, so any word
+    over that alphabet stays spellable), the byte-fallback tokens where the vocabulary has them, and the stops."""
+    targets = [" " + t.strip() for t in targets]
+    ids = {i for row in tokenizer(targets, add_special_tokens=False)["input_ids"] for i in row}
+    chars = sorted({c for t in targets for c in t})
+    ids.update(i for row in tokenizer(chars + [" " + c for c in chars], add_special_tokens=False)["input_ids"]
+               for i in row)
+    vocab = tokenizer.get_vocab()
+    ids.update(i for i in (vocab.get(f"<0x{b:02X}>") for b in range(256)) if i is not None)
+    ids.update(stop_ids(tokenizer))
+    return torch.tensor(sorted(ids), dtype=torch.long)
+
+
+def coverage(tokenizer, texts: Sequence[str], vocabulary: torch.Tensor) -> float:
+    """The share of `texts`' target tokens (as `encode_pairs` writes them) that `vocabulary` holds."""
+    rows = tokenizer([" " + t.strip() for t in texts], add_special_tokens=False)["input_ids"]
+    kept = set(vocabulary.tolist())
+    total = sum(len(r) for r in rows)
+    return sum(i in kept for r in rows for i in r) / total if total else 1.0
+
+
+def _output_layer(model) -> nn.Linear:
+    head = model.get_output_embeddings()
+    if getattr(head, "bias", None) is not None:
+        raise ValueError("restricting the output layer expects a bias-free (tied) LM head, as Gemma's")
+    return head
+
+
+def target_loss(vocabulary: torch.Tensor | None = None, label_smoothing: float = 0.0) -> LossFn:
+    """Token-mean cross-entropy over target positions only: the body runs once, the output layer only where a
+    label is set (-100 elsewhere), and with `vocabulary` only over those rows (a softmax over the kept ids)."""
+    lookup: dict[str, torch.Tensor] = {}
+
+    def loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        hidden = model.get_decoder()(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                                     use_cache=False).last_hidden_state
+        labels = batch["labels"][:, 1:]  # position t predicts token t + 1
+        at_target = labels != -100
+        states, targets = hidden[:, :-1][at_target], labels[at_target]
+        weight = _output_layer(model).weight
+        if vocabulary is None:
+            return F.cross_entropy(F.linear(states, weight), targets, label_smoothing=label_smoothing)
+        if "ids" not in lookup:  # full id → row of the restricted layer (-1: not kept)
+            table = torch.full((weight.shape[0],), -1, dtype=torch.long, device=weight.device)
+            table[vocabulary.to(weight.device)] = torch.arange(len(vocabulary), device=weight.device)
+            lookup["ids"], lookup["table"] = vocabulary.to(weight.device), table
+        rows = lookup["table"][targets]
+        if (rows < 0).any():
+            missing = targets[rows < 0][0].item()
+            raise ValueError(f"target token {missing} is not in the restricted vocabulary: build it with "
+                             "target_vocabulary() from the training targets")
+        return F.cross_entropy(F.linear(states, weight[lookup["ids"]]), rows, label_smoothing=label_smoothing)
+
+    return loss
+
+
+def translator_model(cfg, method: str = "lora", seed: int = 0):
+    """(model, right-padding tokenizer): `cfg.model` from `cfg.model_source` with LoRA adapters of `cfg`
+    (`method='lora'`) or every weight but the tied embedding trainable (`'full'`: the 262k × 640 matrix
+    is also the output layer, and a restricted layer would update only its kept rows)."""
+    from transformers import AutoModelForCausalLM
+
+    from xlw.pretrained import adapted_model, lora_config
+
+    if method not in ("lora", "full"):
+        raise ValueError(f"method {method!r} is unknown: expected 'lora' or 'full'")
+    peft_config = lora_config(cfg, "CAUSAL_LM") if method == "lora" else None
+    model, tokenizer = adapted_model(AutoModelForCausalLM, cfg, peft_config, seed)
+    if method == "full":
+        model.get_input_embeddings().weight.requires_grad_(False)
+    return model, tokenizer
+
+
+def fit_translator(model, tokenizer, pairs: Dataset, src_lang: str, tgt_lang: str, cfg, max_steps: int,
+                   vocabulary: torch.Tensor | None = None, seed: int = 0) -> TrainResult:
+    """Fine-tune `model` on `pairs` (`src`, `tgt`) for `max_steps` with `target_loss(vocabulary)`: AdamW,
+    linear warm-up and decay, batches of at most `cfg.max_tokens` padded tokens and `cfg.max_batch` pairs."""
+    data = encode_pairs(tokenizer, pairs, src_lang, tgt_lang, cfg.max_length)
+    loader = pair_loader(data, tokenizer, cfg.max_tokens, cfg.max_batch, seed)
+    train_cfg = TrainConfig(lr=cfg.lr, betas=(0.9, 0.999), warmup_steps=cfg.warmup_steps, schedule="linear",
+                            max_steps=max_steps, eval_every=max(1, max_steps // 10),
+                            mixed_precision=cfg.mixed_precision, seed=seed)
+    return train(model, loader, train_cfg, loss_fn=target_loss(vocabulary, cfg.label_smoothing))
+
+
+class RestrictedHead(nn.Module):
+    """An output layer computing only the rows of `vocabulary`; the others get -inf, so full ids come out."""
+
+    def __init__(self, head: nn.Linear, vocabulary: torch.Tensor):
+        super().__init__()
+        self.register_buffer("ids", vocabulary.to(head.weight.device), persistent=False)
+        self.weight = nn.Parameter(head.weight.detach()[self.ids].clone(), requires_grad=False)
+        self.out_features = head.weight.shape[0]
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        logits = hidden.new_full((*hidden.shape[:-1], self.out_features), float("-inf"))
+        logits[..., self.ids] = F.linear(hidden, self.weight)
+        return logits
+
+
+def _owner(model) -> tuple[nn.Module, str]:
+    """The module holding the output layer, and its attribute name (through a peft wrapper)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    head = base.get_output_embeddings()
+    for name, child in base.named_children():
+        if child is head:
+            return base, name
+    raise ValueError(f"{type(base).__name__} has no output layer among its direct children")
+
+
+@contextmanager
+def restricted_head(model, vocabulary: torch.Tensor | None) -> Iterator[None]:
+    """Within the block `model`'s output layer scores only `vocabulary` (None: leave it whole)."""
+    if vocabulary is None:
+        yield
+        return
+    if getattr(model.config, "final_logit_softcapping", None):
+        raise ValueError("restricted_head assumes no final logit soft-capping (tanh would turn -inf into -cap)")
+    owner, name = _owner(model)
+    full = getattr(owner, name)
+    setattr(owner, name, RestrictedHead(_output_layer(model), vocabulary))
+    try:
+        yield
+    finally:
+        setattr(owner, name, full)
+
+
+def prompted_translate(model, tokenizer, sources: Sequence[str], examples: Sequence[tuple[str, str]],
+                       src_lang: str, tgt_lang: str, max_new_tokens: int = 64, max_tokens: int = 4096,
+                       num_beams: int = 1, vocabulary: torch.Tensor | None = None, max_batch: int | None = None,
+                       progress: bool = True, length_ratio: float | None = None) -> list[str]:
+    """Greedy (or beam) translations by a causal LM given `few_shot_prompt`s; each ends at <eos> or a line break.
+
+    `tokenizer` must pad on the left, so every prompt's last token sits at the same position;
+    `vocabulary` restricts the output layer to those ids (`restricted_head`); batches hold at most
+    `max_tokens` prompt tokens (divided by `num_beams`) and `max_batch` prompts. `length_ratio` caps a
+    batch's outputs at `length_ratio` × its longest source + 10 tokens (fairseq's max_len_a/b), so one
+    looping output does not keep a whole batch decoding to `max_new_tokens`.
+    """
+    if tokenizer.padding_side != "left":
+        raise ValueError("prompted_translate needs a tokenizer with padding_side='left' (load_tokenizer(..., 'left'))")
+    prompts = tokenizer([few_shot_prompt(s, examples, src_lang, tgt_lang) for s in sources])["input_ids"]
+    template = len(tokenizer(few_shot_prompt("", examples, src_lang, tgt_lang))["input_ids"])
+
+    def complete(inputs: dict) -> list[str]:
+        limit = max_new_tokens
+        if length_ratio is not None:
+            longest_source = int(inputs["attention_mask"].sum(dim=1).max()) - template
+            limit = min(limit, int(length_ratio * longest_source) + 10)
+        out = model.generate(**inputs, max_new_tokens=limit, do_sample=False, num_beams=num_beams,
+                             eos_token_id=stop_ids(tokenizer), pad_token_id=tokenizer.pad_token_id)
+        new = tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        return [text.split("\n")[0].strip() for text in new]
+
+    with restricted_head(model, vocabulary):
+        return in_input_order(model, tokenizer, prompts, complete, max_tokens // num_beams,
+                              desc=f"{src_lang}→{tgt_lang} (k={len(examples)}, beams={num_beams})",
+                              progress=progress, max_batch=max_batch)
+
+
+def save_translator(model, tokenizer, path: Path, pairs: Sequence[str], vocabulary: torch.Tensor | None) -> Path:
+    """Save the model (a peft model saves only its adapter) and tokenizer to `path`, with the pairs it
+    translates and its output vocabulary, so `python -m xlw.translate path --pair …` serves it."""
+    from xlw.multilingual import direction
+
+    for pair in pairs:
+        direction(pair)  # a clear error for anything but 'src-tgt'
+    path = Path(path)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    meta = {"kind": "causal-lm", "language_pairs": sorted(set(pairs)),
+            "vocabulary": None if vocabulary is None else vocabulary.tolist()}
+    (path / TRANSLATOR_FILE).write_text(json.dumps(meta))
+    return path
+
+
+def is_translator(path: str | Path) -> bool:
+    """Whether `path` is a folder written by `save_translator`."""
+    return (Path(path) / TRANSLATOR_FILE).is_file()
+
+
+def load_translator(path: str | Path, trainable: bool = False) -> tuple[nn.Module, object, dict]:
+    """(model, left-padding tokenizer, metadata) of a `save_translator` folder; adapters load onto their base
+    (frozen for inference unless `trainable`)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(path)
+    if not is_translator(path):
+        raise FileNotFoundError(f"{path} holds no {TRANSLATOR_FILE}: save it with xlw.llm_mt.save_translator")
+    meta = json.loads((path / TRANSLATOR_FILE).read_text())
+    if (path / "adapter_config.json").exists():
+        from peft import AutoPeftModelForCausalLM
+
+        model = AutoPeftModelForCausalLM.from_pretrained(path, dtype=torch.float32, is_trainable=trainable)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer.padding_side = "left"
+    if meta.get("vocabulary") is not None:
+        meta["vocabulary"] = torch.tensor(meta["vocabulary"], dtype=torch.long)
+    return model.eval(), tokenizer, meta
+
+
+def speed_comparison(model, tokenizer, left_tokenizer, pairs: Dataset, src_lang: str, tgt_lang: str,
+                     vocabulary: torch.Tensor, cfg, n_batches: int = 4, batch_size: int = 32,
+                     length_ratio: float | None = None):
+    """Training tokens/s and greedy sentences/s of the plain 🤗 path against target positions only and a
+    restricted vocabulary: the same `n_batches` training batches and the same `batch_size` prompts, one run
+    (each timed once after a warm-up batch: the plain path is slow enough that repeats would dominate a notebook).
+    Generation batches are consecutive sources, not length-sorted; `length_ratio` caps outputs
+    (see `prompted_translate`)."""
+    import pandas as pd
+
+    from xlw.deploy import sentences_per_s
+    from xlw.measure import training_tokens_per_s
+    from xlw.train import default_loss
+
+    loader = pair_loader(encode_pairs(tokenizer, pairs, src_lang, tgt_lang, cfg.max_length), tokenizer,
+                         cfg.max_tokens, cfg.max_batch)
+    batches = [b for _, b in zip(range(n_batches), loader)]
+    rows = [("train", "plain 🤗: labels=…, full logits at every position", "tokens/s",
+             training_tokens_per_s(model, batches, default_loss, repeats=1)),
+            ("train", "target positions only, full vocabulary", "tokens/s",
+             training_tokens_per_s(model, batches, target_loss(), repeats=1)),
+            ("train", f"target positions, {len(vocabulary):,}-id vocabulary", "tokens/s",
+             training_tokens_per_s(model, batches, target_loss(vocabulary), repeats=1))]
+    sources = list(pairs["src"])[:batch_size * 2]
+    for name, vocab in [("plain 🤗 generate, full vocabulary", None),
+                        (f"generate, {len(vocabulary):,}-id vocabulary", vocabulary)]:
+        speed = sentences_per_s(lambda chunk, v=vocab: prompted_translate(
+            model, left_tokenizer, chunk, [], src_lang, tgt_lang, max_tokens=10**9, vocabulary=v, progress=False,
+            length_ratio=length_ratio),
+            sources, batch_size, repeats=1)
+        rows.append((f"generate (greedy, batch {batch_size})", name, "sentences/s", speed))
+    table = pd.DataFrame(rows, columns=["stage", "path", "unit", "speed"])
+    table["× plain"] = table["speed"] / table.groupby("stage")["speed"].transform("first")
+    return table
