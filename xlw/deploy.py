@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 import tempfile
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
+
+from xlw.measure import fastest_pass_s
 
 
 def int8_dynamic(model: torch.nn.Module) -> torch.nn.Module:
@@ -50,15 +51,5 @@ def sentences_per_s(run_batch: Callable[[Sequence[str]], object], texts: Sequenc
     passes after one warm-up batch (as `timeit` advises: slower passes measure other load, not the code)."""
     if not texts:
         raise ValueError("texts is empty: nothing to time")
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, got {repeats}")
-    chunks = batches(list(texts), batch_size)
-    best = float("inf")
     with torch.inference_mode():
-        run_batch(chunks[0])  # first calls allocate and pick kernels
-        for _ in range(repeats):
-            tic = time.perf_counter()
-            for chunk in chunks:
-                run_batch(chunk)
-            best = min(best, time.perf_counter() - tic)
-    return len(texts) / best
+        return len(texts) / fastest_pass_s(run_batch, batches(list(texts), batch_size), repeats)

@@ -49,6 +49,11 @@ def few_shot_prompt(source: str, examples: Sequence[tuple[str, str]], src_lang: 
     return f"Translate {src_name} to {tgt_name}.\n\n{shots}{src_name}: {source}\n{tgt_name}:"
 
 
+def target_ids(tokenizer, texts: Sequence[str]) -> list[list[int]]:
+    """Token ids of `texts` as targets: stripped, after one space (the prompt ends at `German:`), no specials."""
+    return tokenizer([" " + t.strip() for t in texts], add_special_tokens=False)["input_ids"]
+
+
 def encode_pairs(tokenizer, dataset: Dataset, src_lang: str, tgt_lang: str, max_length: int = 256) -> Dataset:
     """`input_ids` = <bos> prompt + " target" <eos>, `labels` the same with every prompt token set to -100.
 
@@ -61,7 +66,7 @@ def encode_pairs(tokenizer, dataset: Dataset, src_lang: str, tgt_lang: str, max_
 
     def encode(batch: dict) -> dict:
         prompts = tokenizer([few_shot_prompt(s, [], src_lang, tgt_lang) for s in batch["src"]])["input_ids"]
-        targets = tokenizer([" " + t.strip() for t in batch["tgt"]], add_special_tokens=False)["input_ids"]
+        targets = target_ids(tokenizer, batch["tgt"])
         ids, labels = [], []
         for prompt, target in zip(prompts, targets):
             room = max_length - len(prompt) - 1
@@ -96,9 +101,8 @@ def target_vocabulary(tokenizer, targets: Sequence[str]) -> torch.Tensor:
     """Sorted ids the output layer keeps for a target language: every token of `targets` (as `encode_pairs`
     writes them), every single character they use (with and without the word-start marker, so any word
     over that alphabet stays spellable), the byte-fallback tokens where the vocabulary has them, and the stops."""
-    targets = [" " + t.strip() for t in targets]
-    ids = {i for row in tokenizer(targets, add_special_tokens=False)["input_ids"] for i in row}
-    chars = sorted({c for t in targets for c in t})
+    ids = {i for row in target_ids(tokenizer, targets) for i in row}
+    chars = sorted({c for t in targets for c in " " + t.strip()})
     ids.update(i for row in tokenizer(chars + [" " + c for c in chars], add_special_tokens=False)["input_ids"]
                for i in row)
     vocab = tokenizer.get_vocab()
@@ -109,7 +113,7 @@ def target_vocabulary(tokenizer, targets: Sequence[str]) -> torch.Tensor:
 
 def coverage(tokenizer, texts: Sequence[str], vocabulary: torch.Tensor) -> float:
     """The share of `texts`' target tokens (as `encode_pairs` writes them) that `vocabulary` holds."""
-    rows = tokenizer([" " + t.strip() for t in texts], add_special_tokens=False)["input_ids"]
+    rows = target_ids(tokenizer, texts)
     kept = set(vocabulary.tolist())
     total = sum(len(r) for r in rows)
     return sum(i in kept for r in rows for i in r) / total if total else 1.0
@@ -236,7 +240,8 @@ def prompted_translate(model, tokenizer, sources: Sequence[str], examples: Seque
     if tokenizer.padding_side != "left":
         raise ValueError("prompted_translate needs a tokenizer with padding_side='left' (load_tokenizer(..., 'left'))")
     prompts = tokenizer([few_shot_prompt(s, examples, src_lang, tgt_lang) for s in sources])["input_ids"]
-    template = len(tokenizer(few_shot_prompt("", examples, src_lang, tgt_lang))["input_ids"])
+    if length_ratio is not None:  # prompt tokens that are not the source's
+        template = len(tokenizer(few_shot_prompt("", examples, src_lang, tgt_lang))["input_ids"])
 
     def complete(inputs: dict) -> list[str]:
         limit = max_new_tokens
@@ -257,14 +262,13 @@ def prompted_translate(model, tokenizer, sources: Sequence[str], examples: Seque
 def save_translator(model, tokenizer, path: Path, pairs: Sequence[str], vocabulary: torch.Tensor | None) -> Path:
     """Save the model (a peft model saves only its adapter) and tokenizer to `path`, with the pairs it
     translates and its output vocabulary, so `python -m xlw.translate path --pair …` serves it."""
-    from xlw.multilingual import direction
+    from xlw.multilingual import checked_pairs
 
-    for pair in pairs:
-        direction(pair)  # a clear error for anything but 'src-tgt'
+    pairs = checked_pairs(pairs)
     path = Path(path)
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
-    meta = {"kind": "causal-lm", "language_pairs": sorted(set(pairs)),
+    meta = {"kind": "causal-lm", "language_pairs": pairs,
             "vocabulary": None if vocabulary is None else vocabulary.tolist()}
     (path / TRANSLATOR_FILE).write_text(json.dumps(meta))
     return path
@@ -314,12 +318,10 @@ def speed_comparison(model, tokenizer, left_tokenizer, pairs: Dataset, src_lang:
     loader = pair_loader(encode_pairs(tokenizer, pairs, src_lang, tgt_lang, cfg.max_length), tokenizer,
                          cfg.max_tokens, cfg.max_batch)
     batches = [b for _, b in zip(range(n_batches), loader)]
-    rows = [("train", "plain 🤗: labels=…, full logits at every position", "tokens/s",
-             training_tokens_per_s(model, batches, default_loss, repeats=1)),
-            ("train", "target positions only, full vocabulary", "tokens/s",
-             training_tokens_per_s(model, batches, target_loss(), repeats=1)),
-            ("train", f"target positions, {len(vocabulary):,}-id vocabulary", "tokens/s",
-             training_tokens_per_s(model, batches, target_loss(vocabulary), repeats=1))]
+    rows = [("train", name, "tokens/s", training_tokens_per_s(model, batches, loss_fn, repeats=1))
+            for name, loss_fn in [("plain 🤗: labels=…, full logits at every position", default_loss),
+                                  ("target positions only, full vocabulary", target_loss()),
+                                  (f"target positions, {len(vocabulary):,}-id vocabulary", target_loss(vocabulary))]]
     sources = list(pairs["src"])[:batch_size * 2]
     for name, vocab in [("plain 🤗 generate, full vocabulary", None),
                         (f"generate, {len(vocabulary):,}-id vocabulary", vocabulary)]:

@@ -7,7 +7,7 @@ import gc
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -99,6 +99,23 @@ def saved_size_mb(model) -> float:
         return folder_mb(Path(folder))
 
 
+def fastest_pass_s(step: Callable[[object], object], items: Sequence, repeats: int) -> float:
+    """Seconds of the fastest of `repeats` passes of `step` over `items`, after one warm-up call on the first
+    (first calls allocate and pick kernels; as `timeit` advises, slower passes measure other load, not the code)."""
+    if not items:
+        raise ValueError("nothing to time: no items")
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    step(items[0])
+    best = float("inf")
+    for _ in range(repeats):
+        tic = time.perf_counter()
+        for item in items:
+            step(item)
+        best = min(best, time.perf_counter() - tic)
+    return best
+
+
 def training_tokens_per_s(model: torch.nn.Module, batches: Sequence[dict[str, torch.Tensor]], loss_fn,
                           repeats: int = 2) -> float:
     """Attended tokens per second of `loss_fn`'s forward and backward over `batches` (gradients cleared after
@@ -113,12 +130,6 @@ def training_tokens_per_s(model: torch.nn.Module, batches: Sequence[dict[str, to
         loss_fn(model, batch).backward()
         model.zero_grad(set_to_none=True)
 
-    step(batches[0])
-    best = float("inf")
-    for _ in range(repeats):
-        tic = time.perf_counter()
-        for batch in batches:
-            step(batch)
-        best = min(best, time.perf_counter() - tic)
+    seconds = fastest_pass_s(step, batches, repeats)
     model.train(was_training)
-    return tokens / best
+    return tokens / seconds

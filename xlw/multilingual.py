@@ -29,6 +29,13 @@ def direction(pair: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+def checked_pairs(pairs: Sequence[str]) -> list[str]:
+    """`pairs` sorted without repeats, each checked by `direction` (a clear error for anything but 'src-tgt')."""
+    for pair in pairs:
+        direction(pair)
+    return sorted(set(pairs))
+
+
 def tagged(pairs: Dataset, tgt_lang: str) -> Dataset:
     """`pairs` with the target-language tag put in front of every source, e.g. `>>fr<< Ein Hund.`."""
     tag = lang_tag(tgt_lang)

@@ -13,7 +13,7 @@ from xlw import metrics
 from xlw.batching import seq2seq_loader
 from xlw.generation import generate
 from xlw.models import translation_model
-from xlw.multilingual import direction
+from xlw.multilingual import checked_pairs
 from xlw.train import TrainConfig, TrainResult, seq2seq_loss, train
 
 LABEL_SMOOTHING = 0.1  # as in Vaswani et al. (2017); the loss is derived in 01_math
@@ -22,9 +22,7 @@ LABEL_SMOOTHING = 0.1  # as in Vaswani et al. (2017); the loss is derived in 01_
 def declare_pairs(model, pairs: Sequence[str], target_tags: bool = False) -> None:
     """Write into `model.config` the pairs it translates (and whether sources need a `>>tgt<<` tag), for
     `save_pretrained`: `python -m xlw.translate` reads them to refuse other pairs."""
-    for pair in pairs:
-        direction(pair)  # a clear error for anything but 'src-tgt'
-    model.config.language_pairs = sorted(set(pairs))
+    model.config.language_pairs = checked_pairs(pairs)
     model.config.target_tags = target_tags
 
 
