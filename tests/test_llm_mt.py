@@ -1,4 +1,5 @@
 import io
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
@@ -7,6 +8,7 @@ import torch.nn.functional as F
 from datasets import Dataset
 from transformers import AutoModelForCausalLM
 
+from xlw.augment import back_translate
 from xlw.llm_mt import (
     RestrictedHead,
     coverage,
@@ -74,6 +76,16 @@ def test_encode_pairs_labels_only_the_target(gemma):
         encode_pairs(tok, PAIRS, "en", "de", max_length=5)
     with pytest.raises(ValueError, match="missing \\['tgt'\\]"):
         encode_pairs(tok, Dataset.from_dict({"src": ["x"]}), "en", "de")
+
+
+def test_encode_pairs_reads_each_rows_direction(gemma):
+    _, tok = gemma
+    mixed = PAIRS.add_column("direction", ["en-de", "de-en", "en-fr"])
+    rows = encode_pairs(tok, mixed, None, None)
+    for i, (src, tgt) in enumerate([("en", "de"), ("de", "en"), ("en", "fr")]):
+        assert rows[i]["input_ids"] == encode_pairs(tok, PAIRS.select([i]), src, tgt)[0]["input_ids"]
+    with pytest.raises(ValueError, match=r"missing \['direction'\] \(or pass src_lang and tgt_lang\)"):
+        encode_pairs(tok, PAIRS, None, None)
 
 
 def test_pair_loader_pads_labels_with_ignore_index(gemma, tiny_gemma):
@@ -189,3 +201,14 @@ def test_fit_save_load_and_serve_a_lora_translator(tiny_gemma, tmp_path):
     assert main([str(path), "--pair", "de-en"], stdin=io.StringIO("x\n"), stdout=io.StringIO()) == 2
     with pytest.raises(ValueError, match="src-tgt"):
         save_translator(model, left, tmp_path / "bad", ["en"], vocab)
+
+
+def test_back_translation_by_sampling_is_seeded(gemma, tiny_gemma):
+    model, _ = gemma
+    left = load_tokenizer(tiny_gemma, "left")
+    translate = partial(prompted_translate, model, left, examples=(), src_lang="de", tgt_lang="en",
+                        max_new_tokens=6, vocabulary=target_vocabulary(left, PAIRS["src"]), progress=False)
+    sampled = [list(back_translate(translate, PAIRS["tgt"], "sample", seed=s)["src"]) for s in (0, 0, 1)]
+    assert sampled[0] == sampled[1] and sampled[0] != sampled[2]
+    beam = back_translate(translate, PAIRS["tgt"], "beam", num_beams=2)
+    assert list(beam["tgt"]) == list(PAIRS["tgt"]) and list(beam["src"]) != sampled[0]

@@ -1,10 +1,13 @@
 """Multilingual building blocks: tags, temperature mixes, pivoting, language ID, prompting; back-translation."""
 
+from functools import partial
+
 import pytest
 from datasets import Dataset
 
 from xlw.augment import back_translate
 from xlw.corpora import load_multi30k
+from xlw.generation import generate
 from xlw.multilingual import (
     direction,
     language_shares,
@@ -77,19 +80,19 @@ def test_translate_to_and_pivot_keep_order_and_length(tiny_marian):
     model, tokenizer = tiny_marian
     out = translate_to(model, tokenizer, SENTENCES, "fr")
     assert len(out) == len(SENTENCES)
-    middle, final = pivot_translate(model, tokenizer, SENTENCES, "fr")
+    middle, final = pivot_translate(lambda s, src, tgt: translate_to(model, tokenizer, s, tgt), SENTENCES, "de", "fr")
     assert middle == translate_to(model, tokenizer, SENTENCES, "en")
     assert final == translate_to(model, tokenizer, middle, "fr")
 
 
 def test_back_translate_methods(tiny_marian):
-    model, tokenizer = tiny_marian
-    beam = back_translate(model, tokenizer, SENTENCES, "beam", num_beams=2)
+    translate = partial(generate, *tiny_marian, progress=False)
+    beam = back_translate(translate, SENTENCES, "beam", num_beams=2)
     assert list(beam["tgt"]) == SENTENCES
-    assert list(beam["src"]) == list(back_translate(model, tokenizer, SENTENCES, "beam", 2)["src"])
-    sampled = [list(back_translate(model, tokenizer, SENTENCES, "sample", seed=s)["src"]) for s in (0, 0, 1)]
+    assert list(beam["src"]) == list(back_translate(translate, SENTENCES, "beam", 2)["src"])
+    sampled = [list(back_translate(translate, SENTENCES, "sample", seed=s)["src"]) for s in (0, 0, 1)]
     assert sampled[0] == sampled[1] and sampled[0] != sampled[2]
     with pytest.raises(ValueError, match="method 'greedy' is unknown: expected one of beam, sample"):
-        back_translate(model, tokenizer, SENTENCES, "greedy")
+        back_translate(translate, SENTENCES, "greedy")
 
 

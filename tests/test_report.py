@@ -1,7 +1,9 @@
 import json
 
+import nbformat
 import pytest
 
+from xlw.front_page import write_front_page
 from xlw.report import NotebookResult, ReportError, discover, main, parse_parameters, write_metrics
 
 SETUP = 'import xlw\nsession = xlw.setup(profile, seed, notebook="00_overview")'
@@ -125,7 +127,25 @@ def test_a_failed_run_never_replaces_a_good_report(tmp_path, notebook_factory):
     assert "ValueError" in (out / "01_math.failed.ipynb").read_text() and (out / "01_math.failed.html").exists()
     summary = (out / "summary.md").read_text()
     assert "| [01_math](01_math.failed.html) | **FAILED**; last good report kept ([01_math](01_math.html))" in summary
+    assert "last run FAILED</b> (<a href=\"01_math.failed.html\">its report</a>); last good report kept" in (
+        out / "index.html").read_text()
 
     assert main([*args, "-p", "seed=3"]) == 0  # the next good run replaces the report and clears the failure
     assert json.loads((out / "metrics.json").read_text())["01_math"]["twice"] == 6.0
     assert not (out / "01_math.failed.ipynb").exists() and not (out / "01_math.failed.html").exists()
+    assert "FAILED" not in (out / "index.html").read_text()
+
+
+def test_front_page_shows_status_headline_figures_and_the_first_plot(tmp_path):
+    cell = nbformat.v4.new_code_cell("plot()", outputs=[
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=\n", "text/plain": "<Figure>"})])
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "08_augmentation.ipynb")
+    (tmp_path / "09_multilingual.failed.ipynb").write_text("{}")
+    (tmp_path / "metrics.json").write_text(json.dumps({"08_augmentation": {
+        "bleu.bt.100.base": 20.123456, "bleu.bt.100.bt": 22.5, "bleu.bt.100.base.std": 1.0, "runtime_s": 90}}))
+    page = write_front_page(tmp_path, "cpu").read_text()
+    assert '<img src="data:image/png;base64,iVBORw0KGgo="' in page
+    assert "<code>bleu.bt.100.base</code> 20.12" in page and "<code>bleu.bt.100.bt</code> 22.5" in page
+    assert "bleu.bt.100.base.std" not in page  # only the topic's headline keys
+    assert '<a href="08_augmentation.html">08_augmentation</a></td><td>ok</td><td>1.5 min' in page
+    assert '<a href="09_multilingual.failed.html">09_multilingual</a></td><td><b class="bad">last run FAILED' in page

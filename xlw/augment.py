@@ -35,7 +35,6 @@ from tqdm.auto import tqdm
 
 from xlw.data import project_root
 from xlw.env import progress_enabled
-from xlw.generation import generate
 from xlw.metrics import macro_f1
 from xlw.sentiment import balanced_sample, tfidf_baseline
 
@@ -377,18 +376,17 @@ def synonym_study(train: pd.DataFrame, test: pd.DataFrame, thesaurus: Mapping[st
 BT_METHODS = {"beam": {}, "sample": {"do_sample": True, "top_k": 0, "top_p": 1.0, "temperature": 1.0}}
 
 
-def back_translate(reverse_model, tokenizer, targets: Sequence[str], method: str = "beam", num_beams: int = 4,
-                   seed: int = 0, max_tokens: int = 4000, length_ratio: float | None = 1.5) -> Dataset:
-    """Synthetic pairs (`src` generated, `tgt` = `targets`): monolingual target text translated back by `reverse_model`.
+def back_translate(translate: Callable[..., list[str]], targets: Sequence[str], method: str = "beam",
+                   num_beams: int = 4, seed: int = 0) -> Dataset:
+    """Synthetic pairs (`src` generated, `tgt` = `targets`): monolingual target text translated back by a
+    reverse model's `translate(sentences, **decoding)` (e.g. `partial(generation.generate, model, tokenizer)`
+    or `partial(llm_mt.prompted_translate, model, tokenizer, examples=(), src_lang="de", tgt_lang="en")`).
 
     "beam": beam search of `num_beams` (the reverse model's best guess); "sample": one unrestricted
-    sample from the reverse model's distribution (no top-k/top-p), seeded by `seed`. Outputs are
-    capped at `length_ratio` × the source length + 10 tokens (see `generate`).
+    sample from the reverse model's distribution (no top-k/top-p, temperature 1), seeded by `seed`.
     """
     if method not in BT_METHODS:
         raise ValueError(f"back-translation method {method!r} is unknown: expected one of {', '.join(BT_METHODS)}")
     torch.manual_seed(seed)
-    sources = generate(reverse_model, tokenizer, list(targets), max_tokens=max_tokens,
-                       num_beams=num_beams if method == "beam" else 1, progress=False, length_ratio=length_ratio,
-                       **BT_METHODS[method])
+    sources = translate(list(targets), num_beams=num_beams if method == "beam" else 1, **BT_METHODS[method])
     return Dataset.from_dict({"src": sources, "tgt": list(targets)})

@@ -63,7 +63,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "zh_max_length": 128,  # hotel reviews are longer (mean 72 tokens)
             "max_tokens": 512,
             "max_batch": 16,
-            "lr": 0.001,
+            "lr": 1e-3,
             "warmup_steps": 1,
             "epochs": 1,
             "mixed_precision": "no",
@@ -83,7 +83,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "stride": 128,
             "max_tokens": 1024,
             "max_batch": 8,
-            "lr": 0.001,
+            "lr": 1e-3,
             "warmup_steps": 1,
             "epochs": 1,
             "mixed_precision": "no",
@@ -155,29 +155,29 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "beams": 2,
         },
         "08_augmentation": {
-            "hub_model": None,  # low-resource is simulated, so every profile trains from scratch
-            "bt_sizes": [200, 400],  # N: parallel en-de pairs
-            "mono_size": 200,  # German sentences back-translated (None: all training rows no N uses)
-            "bt_methods": ["beam", "sample"],  # compared at the largest N (first seed); the better one goes on
+            "model": "gemma-3-270m",  # back-translation on the pretrained backbone of 03b
+            "model_source": "tiny",
+            "lora_r": 4,
+            "lora_alpha": 8,
+            "lora_targets": "all-linear",
+            "bt_sizes": [8],  # N: parallel en-de pairs (forward and reverse models train on the same N)
+            "mono_size": 8,  # German sentences back-translated (rows of the pool no N uses)
+            "bt_methods": ["beam", "sample"],  # every method is trained with every seed
+            "bt_method": "sample",  # recorded as bleu.bt.<N>.bt; chosen before any run (Edunov et al., 2018)
             "seeds": [0, 1],
-            "vocab_size": 600,
-            "d_model": 32,
-            "layers": 1,
-            "heads": 2,
-            "ffn_dim": 64,
-            "dropout": 0.1,
-            "max_length": 64,
-            "max_tokens": 1000,
-            "lr": 3e-3,
-            "warmup_steps": 2,
-            "schedule": "linear",
-            "max_steps": 8,
-            "eval_every": 8,
+            "max_steps": 2,  # every model, forward or reverse, base or +BT: the same updates
+            "max_length": 128,
+            "max_tokens": 512,  # padded tokens per training batch
+            "max_batch": 8,  # pairs per training batch
+            "lr": 1e-3,
+            "warmup_steps": 1,
+            "label_smoothing": 0.0,
             "mixed_precision": "no",
-            "val_size": 20,
-            "test_size": 40,
-            "beams": 2,
-            "length_ratio": 1.5,  # outputs end by 1.5 x the source length + 10 tokens
+            "test_size": 8,  # test_2016_flickr captions (None: all 1,000)
+            "gen_batch": 8,  # prompts per generation batch
+            "max_new_tokens": 8,
+            "length_ratio": 2.0,  # outputs end by 2 x the source length + 10 tokens
+            "beams": 2,  # beam back-translation
             "syn_langs": ["en", "de", "fr"],
             "syn_sizes": [30, 60],  # balanced training tweets
             "syn_seeds": [0, 1],
@@ -186,40 +186,35 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "syn_stopwords": 100,  # the most frequent training words are never changed (EDA skips stop words)
         },
         "09_multilingual": {
-            "hub_model": None,
+            "model": "gemma-3-270m",  # one LoRA model for every direction, on 03b's pretrained backbone
+            "model_source": "tiny",
+            "lora_r": 4,
+            "lora_alpha": 8,
+            "lora_targets": "all-linear",
             # disjoint slices of Multi30k's 29,000 training captions, so no de-fr pair hides in the joint data
-            "pair_sizes": {"en-de": 300, "en-fr": 100},  # each used in both directions
-            "direct_size": 300,  # de-fr pairs of the supervised direct model
-            "fewshot_pool": 100,  # de-fr pairs the few-shot runs draw from
-            "fewshot_ks": [0, 10, 100],
+            "pair_sizes": {'en-de': 16, 'en-fr': 8},  # each used in both directions
+            "direct_size": 16,  # de-fr pairs of the supervised direct model
+            "fewshot_pool": 8,  # de-fr pairs the few-shot runs (and the prompted examples) draw from
+            "fewshot_ks": [0, 4],
             "lid_size": 200,  # sentences per language that train the language identifier
             "temperatures": [1, 5],  # the last one is the main model, which the later sections start from
-            "joint_steps": 8,
-            "direct_steps": 8,
-            "fewshot_steps": 4,
-            "vocab_size": 600,
-            "d_model": 32,
-            "layers": 1,
-            "heads": 2,
-            "ffn_dim": 64,
-            "dropout": 0.1,
-            "max_length": 64,
-            "max_tokens": 1000,
-            "lr": 3e-3,
-            "warmup_steps": 2,
-            "schedule": "linear",
-            "eval_every": 8,
+            "seeds": [0],  # joint models: one per temperature and seed
+            "joint_steps": 2,
+            "direct_steps": 2,
+            "fewshot_steps": 2,
+            "max_length": 128,
+            "max_tokens": 512,  # padded tokens per training batch
+            "max_batch": 8,  # pairs per training batch
+            "lr": 1e-3,
+            "warmup_steps": 1,
+            "label_smoothing": 0.0,
             "mixed_precision": "no",
-            "val_size": 10,  # per direction
-            "test_size": 30,
-            "beams": 1,
-            "length_ratio": 1.5,  # outputs end by 1.5 x the source length + 10 tokens
-            "llm": "gemma-3-270m",
-            "llm_source": "tiny",
-            "llm_shots": [0, 1, 5],
+            "test_size": 6,  # test_2016_flickr captions per direction (None: all 1,000)
+            "gen_batch": 8,  # prompts per generation batch
+            "max_new_tokens": 8,
+            "length_ratio": 2.0,  # outputs end by 2 x the source length + 10 tokens
+            "llm_shots": [0, 1, 5],  # the prompted base model: k de-fr examples in the prompt
             "llm_test_size": 4,
-            "llm_max_new_tokens": 8,
-            "llm_max_tokens": 4096,
         },
         "02_pretraining": {
             # disjoint slices of Multi30k's training captions: no English caption's German (or French) is seen
@@ -444,29 +439,29 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "beams": 4,
         },
         "08_augmentation": {
-            "hub_model": None,  # low-resource is simulated, so every profile trains from scratch
-            "bt_sizes": [2000, 10000],  # N: parallel en-de pairs
-            "mono_size": 3000,  # German sentences back-translated (None: all training rows no N uses)
-            "bt_methods": ["beam", "sample"],  # compared at the largest N (first seed); the better one goes on
+            "model": "gemma-3-270m",  # back-translation on the pretrained backbone of 03b
+            "model_source": "offline",
+            "lora_r": 16,
+            "lora_alpha": 32,
+            "lora_targets": "all-linear",
+            "bt_sizes": [100],  # N: parallel en-de pairs (forward and reverse models train on the same N)
+            "mono_size": 400,  # German sentences back-translated (rows of the pool no N uses)
+            "bt_methods": ["beam", "sample"],  # every method is trained with every seed
+            "bt_method": "sample",  # recorded as bleu.bt.<N>.bt; chosen before any run (Edunov et al., 2018)
             "seeds": [0, 1, 2],
-            "vocab_size": 4000,
-            "d_model": 256,
-            "layers": 2,
-            "heads": 4,
-            "ffn_dim": 1024,
-            "dropout": 0.1,
+            "max_steps": 30,  # every model, forward or reverse, base or +BT: the same updates
             "max_length": 128,
-            "max_tokens": 800,  # small batches: more updates in a short budget
+            "max_tokens": 1000,  # padded tokens per training batch
+            "max_batch": 16,  # pairs per training batch
             "lr": 1e-3,
-            "warmup_steps": 100,
-            "schedule": "linear",
-            "max_steps": 500,  # fewer updates leave every model under 3 BLEU (a 250-step run: 1.6 ± 1.0)
-            "eval_every": 500,
+            "warmup_steps": 3,
+            "label_smoothing": 0.0,
             "mixed_precision": "no",
-            "val_size": 200,
-            "test_size": 500,
-            "beams": 4,
-            "length_ratio": 1.5,  # outputs end by 1.5 x the source length + 10 tokens
+            "test_size": 200,  # test_2016_flickr captions (None: all 1,000)
+            "gen_batch": 32,  # prompts per generation batch
+            "max_new_tokens": 64,
+            "length_ratio": 2.0,  # outputs end by 2 x the source length + 10 tokens
+            "beams": 2,  # beam back-translation
             "syn_langs": ["en", "de", "fr"],
             "syn_sizes": [30, 90, 300, 900],  # balanced training tweets
             "syn_seeds": [0, 1, 2, 3, 4],
@@ -475,40 +470,35 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "syn_stopwords": 100,  # the most frequent training words are never changed (EDA skips stop words)
         },
         "09_multilingual": {
-            "hub_model": None,
+            "model": "gemma-3-270m",  # one LoRA model for every direction, on 03b's pretrained backbone
+            "model_source": "offline",
+            "lora_r": 16,
+            "lora_alpha": 32,
+            "lora_targets": "all-linear",
             # disjoint slices of Multi30k's 29,000 training captions, so no de-fr pair hides in the joint data
-            "pair_sizes": {"en-de": 10000, "en-fr": 2500},  # each used in both directions
-            "direct_size": 10000,  # de-fr pairs of the supervised direct model
-            "fewshot_pool": 1000,  # de-fr pairs the few-shot runs draw from
+            "pair_sizes": {'en-de': 1000, 'en-fr': 250},  # each used in both directions
+            "direct_size": 1000,  # de-fr pairs of the supervised direct model
+            "fewshot_pool": 1000,  # de-fr pairs the few-shot runs (and the prompted examples) draw from
             "fewshot_ks": [0, 100, 1000],
             "lid_size": 3000,  # sentences per language that train the language identifier
             "temperatures": [1, 5],  # the last one is the main model, which the later sections start from
-            "joint_steps": 350,
-            "direct_steps": 250,
-            "fewshot_steps": 60,
-            "vocab_size": 6000,
-            "d_model": 256,
-            "layers": 2,
-            "heads": 4,
-            "ffn_dim": 512,
-            "dropout": 0.1,
+            "seeds": [0],  # joint models: one per temperature and seed
+            "joint_steps": 60,
+            "direct_steps": 40,
+            "fewshot_steps": 20,
             "max_length": 128,
-            "max_tokens": 2000,
+            "max_tokens": 1000,  # padded tokens per training batch
+            "max_batch": 16,  # pairs per training batch
             "lr": 1e-3,
-            "warmup_steps": 50,
-            "schedule": "linear",
-            "eval_every": 1000,
+            "warmup_steps": 5,
+            "label_smoothing": 0.0,
             "mixed_precision": "no",
-            "val_size": 100,  # per direction
-            "test_size": None,
-            "beams": 1,
-            "length_ratio": 1.5,  # outputs end by 1.5 x the source length + 10 tokens
-            "llm": "gemma-3-270m",
-            "llm_source": "offline",
-            "llm_shots": [0, 1, 5],
-            "llm_test_size": 50,
-            "llm_max_new_tokens": 48,
-            "llm_max_tokens": 4096,
+            "test_size": 150,  # test_2016_flickr captions per direction (None: all 1,000)
+            "gen_batch": 32,  # prompts per generation batch
+            "max_new_tokens": 64,
+            "length_ratio": 2.0,  # outputs end by 2 x the source length + 10 tokens
+            "llm_shots": [0, 1, 5],  # the prompted base model: k de-fr examples in the prompt
+            "llm_test_size": 100,
         },
         "02_pretraining": {
             # disjoint slices of Multi30k's training captions: no English caption's German (or French) is seen
@@ -734,29 +724,29 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "beams": 5,
         },
         "08_augmentation": {
-            "hub_model": None,  # low-resource is simulated, so every profile trains from scratch
-            "bt_sizes": [2000, 5000, 10000],  # N: parallel en-de pairs
-            "mono_size": None,  # German sentences back-translated (None: all training rows no N uses)
-            "bt_methods": ["beam", "sample"],  # compared at the largest N (first seed); the better one goes on
+            "model": "gemma-3-270m",  # back-translation on the pretrained backbone of 03b
+            "model_source": "hub",
+            "lora_r": 16,
+            "lora_alpha": 32,
+            "lora_targets": "all-linear",
+            "bt_sizes": [100, 1000, 10000],  # N: parallel en-de pairs (forward and reverse models train on the same N)
+            "mono_size": 10000,  # German sentences back-translated (rows of the pool no N uses)
+            "bt_methods": ["beam", "sample"],  # every method is trained with every seed
+            "bt_method": "sample",  # recorded as bleu.bt.<N>.bt; chosen before any run (Edunov et al., 2018)
             "seeds": [0, 1, 2, 3, 4],
-            "vocab_size": 8000,
-            "d_model": 512,
-            "layers": 6,
-            "heads": 8,
-            "ffn_dim": 2048,
-            "dropout": 0.3,  # low-resource Transformers want more dropout (Sennrich & Zhang, 2019)
-            "max_length": 256,
-            "max_tokens": 16000,
+            "max_steps": 600,  # every model, forward or reverse, base or +BT: the same updates
+            "max_length": 128,
+            "max_tokens": 8000,  # padded tokens per training batch
+            "max_batch": 128,  # pairs per training batch
             "lr": 5e-4,
-            "warmup_steps": 200,
-            "schedule": "linear",
-            "max_steps": 3000,
-            "eval_every": 500,
+            "warmup_steps": 30,
+            "label_smoothing": 0.0,
             "mixed_precision": "bf16",
-            "val_size": None,
-            "test_size": None,
-            "beams": 5,
-            "length_ratio": 1.5,  # outputs end by 1.5 x the source length + 10 tokens
+            "test_size": None,  # test_2016_flickr captions (None: all 1,000)
+            "gen_batch": 128,  # prompts per generation batch
+            "max_new_tokens": 96,
+            "length_ratio": 2.0,  # outputs end by 2 x the source length + 10 tokens
+            "beams": 5,  # beam back-translation
             "syn_langs": ["en", "de", "fr"],
             "syn_sizes": [30, 90, 300, 900, 1800],  # balanced training tweets
             "syn_seeds": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
@@ -765,40 +755,35 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "syn_stopwords": 100,  # the most frequent training words are never changed (EDA skips stop words)
         },
         "09_multilingual": {
-            "hub_model": None,
+            "model": "gemma-3-270m",  # one LoRA model for every direction, on 03b's pretrained backbone
+            "model_source": "hub",
+            "lora_r": 16,
+            "lora_alpha": 32,
+            "lora_targets": "all-linear",
             # disjoint slices of Multi30k's 29,000 training captions, so no de-fr pair hides in the joint data
-            "pair_sizes": {"en-de": 12000, "en-fr": 3000},  # each used in both directions
+            "pair_sizes": {'en-de': 12000, 'en-fr': 3000},  # each used in both directions
             "direct_size": 10000,  # de-fr pairs of the supervised direct model
-            "fewshot_pool": 1000,  # de-fr pairs the few-shot runs draw from
+            "fewshot_pool": 1000,  # de-fr pairs the few-shot runs (and the prompted examples) draw from
             "fewshot_ks": [0, 100, 1000],
             "lid_size": 3000,  # sentences per language that train the language identifier
             "temperatures": [1, 5],  # the last one is the main model, which the later sections start from
-            "joint_steps": 6000,
-            "direct_steps": 3000,
-            "fewshot_steps": 500,
-            "vocab_size": 8000,
-            "d_model": 512,
-            "layers": 6,
-            "heads": 8,
-            "ffn_dim": 2048,
-            "dropout": 0.1,
-            "max_length": 256,
-            "max_tokens": 16000,
+            "seeds": [0, 1, 2],  # joint models: one per temperature and seed
+            "joint_steps": 2000,
+            "direct_steps": 1000,
+            "fewshot_steps": 200,
+            "max_length": 128,
+            "max_tokens": 8000,  # padded tokens per training batch
+            "max_batch": 128,  # pairs per training batch
             "lr": 5e-4,
-            "warmup_steps": 400,
-            "schedule": "linear",
-            "eval_every": 1000,
+            "warmup_steps": 50,
+            "label_smoothing": 0.0,
             "mixed_precision": "bf16",
-            "val_size": None,  # per direction
-            "test_size": None,
-            "beams": 5,
-            "length_ratio": 1.5,  # outputs end by 1.5 x the source length + 10 tokens
-            "llm": "gemma-3-270m",
-            "llm_source": "hub",
-            "llm_shots": [0, 1, 5],
+            "test_size": None,  # test_2016_flickr captions per direction (None: all 1,000)
+            "gen_batch": 128,  # prompts per generation batch
+            "max_new_tokens": 96,
+            "length_ratio": 2.0,  # outputs end by 2 x the source length + 10 tokens
+            "llm_shots": [0, 1, 5],  # the prompted base model: k de-fr examples in the prompt
             "llm_test_size": None,
-            "llm_max_new_tokens": 64,
-            "llm_max_tokens": 16384,
         },
         "02_pretraining": {
             # disjoint slices of Multi30k's training captions: no English caption's German (or French) is seen

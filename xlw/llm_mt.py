@@ -54,18 +54,27 @@ def target_ids(tokenizer, texts: Sequence[str]) -> list[list[int]]:
     return tokenizer([" " + t.strip() for t in texts], add_special_tokens=False)["input_ids"]
 
 
-def encode_pairs(tokenizer, dataset: Dataset, src_lang: str, tgt_lang: str, max_length: int = 256) -> Dataset:
+def encode_pairs(tokenizer, dataset: Dataset, src_lang: str | None, tgt_lang: str | None,
+                 max_length: int = 256) -> Dataset:
     """`input_ids` = <bos> prompt + " target" <eos>, `labels` the same with every prompt token set to -100.
 
-    Prompt and target are tokenized apart, as generation sees them (the prompt ends at `German:`, the
-    model writes ` Ein …`); a target longer than `max_length` allows is cut, its <eos> kept.
+    Languages are `src_lang` → `tgt_lang`, or, when both are None, each row's `direction` ('de-fr', the
+    column `multilingual.temperature_mix` writes), so one dataset can hold many directions. Prompt and
+    target are tokenized apart, as generation sees them (the prompt ends at `German:`, the model writes
+    ` Ein …`); a target longer than `max_length` allows is cut, its <eos> kept.
     """
-    missing = {"src", "tgt"} - set(dataset.column_names)
+    from xlw.multilingual import direction
+
+    per_row = src_lang is None and tgt_lang is None
+    needed = {"src", "tgt"} | ({"direction"} if per_row else set())
+    missing = needed - set(dataset.column_names)
     if missing:
-        raise ValueError(f"dataset needs columns 'src' and 'tgt'; missing {sorted(missing)}")
+        raise ValueError(f"dataset needs columns {sorted(needed)}; missing {sorted(missing)}"
+                         + (" (or pass src_lang and tgt_lang)" if "direction" in missing else ""))
 
     def encode(batch: dict) -> dict:
-        prompts = tokenizer([few_shot_prompt(s, [], src_lang, tgt_lang) for s in batch["src"]])["input_ids"]
+        langs = [direction(d) for d in batch["direction"]] if per_row else [(src_lang, tgt_lang)] * len(batch["src"])
+        prompts = tokenizer([few_shot_prompt(s, [], *pair) for s, pair in zip(batch["src"], langs)])["input_ids"]
         targets = target_ids(tokenizer, batch["tgt"])
         ids, labels = [], []
         for prompt, target in zip(prompts, targets):
@@ -171,10 +180,11 @@ def translator_model(cfg, method: str = "lora", seed: int = 0):
     return model, tokenizer
 
 
-def fit_translator(model, tokenizer, pairs: Dataset, src_lang: str, tgt_lang: str, cfg, max_steps: int,
+def fit_translator(model, tokenizer, pairs: Dataset, src_lang: str | None, tgt_lang: str | None, cfg, max_steps: int,
                    vocabulary: torch.Tensor | None = None, seed: int = 0) -> TrainResult:
-    """Fine-tune `model` on `pairs` (`src`, `tgt`) for `max_steps` with `target_loss(vocabulary)`: AdamW,
-    linear warm-up and decay, batches of at most `cfg.max_tokens` padded tokens and `cfg.max_batch` pairs."""
+    """Fine-tune `model` on `pairs` (`src`, `tgt`; languages as in `encode_pairs`) for `max_steps` with
+    `target_loss(vocabulary)`: AdamW, linear warm-up and decay, batches of at most `cfg.max_tokens` padded
+    tokens and `cfg.max_batch` pairs."""
     data = encode_pairs(tokenizer, pairs, src_lang, tgt_lang, cfg.max_length)
     loader = pair_loader(data, tokenizer, cfg.max_tokens, cfg.max_batch, seed)
     train_cfg = TrainConfig(lr=cfg.lr, betas=(0.9, 0.999), warmup_steps=cfg.warmup_steps, schedule="linear",
@@ -228,14 +238,15 @@ def restricted_head(model, vocabulary: torch.Tensor | None) -> Iterator[None]:
 def prompted_translate(model, tokenizer, sources: Sequence[str], examples: Sequence[tuple[str, str]],
                        src_lang: str, tgt_lang: str, max_new_tokens: int = 64, max_tokens: int = 4096,
                        num_beams: int = 1, vocabulary: torch.Tensor | None = None, max_batch: int | None = None,
-                       progress: bool = True, length_ratio: float | None = None) -> list[str]:
+                       progress: bool = True, length_ratio: float | None = None, **generation) -> list[str]:
     """Greedy (or beam) translations by a causal LM given `few_shot_prompt`s; each ends at <eos> or a line break.
 
     `tokenizer` must pad on the left, so every prompt's last token sits at the same position;
     `vocabulary` restricts the output layer to those ids (`restricted_head`); batches hold at most
     `max_tokens` prompt tokens (divided by `num_beams`) and `max_batch` prompts. `length_ratio` caps a
     batch's outputs at `length_ratio` × its longest source + 10 tokens (fairseq's max_len_a/b), so one
-    looping output does not keep a whole batch decoding to `max_new_tokens`.
+    looping output does not keep a whole batch decoding to `max_new_tokens`. `generation` passes more
+    `generate` options, e.g. `do_sample=True, top_k=0` for unrestricted sampling (seed torch first).
     """
     if tokenizer.padding_side != "left":
         raise ValueError("prompted_translate needs a tokenizer with padding_side='left' (load_tokenizer(..., 'left'))")
@@ -248,8 +259,8 @@ def prompted_translate(model, tokenizer, sources: Sequence[str], examples: Seque
         if length_ratio is not None:
             longest_source = int(inputs["attention_mask"].sum(dim=1).max()) - template
             limit = min(limit, int(length_ratio * longest_source) + 10)
-        out = model.generate(**inputs, max_new_tokens=limit, do_sample=False, num_beams=num_beams,
-                             eos_token_id=stop_ids(tokenizer), pad_token_id=tokenizer.pad_token_id)
+        out = model.generate(**inputs, max_new_tokens=limit, num_beams=num_beams, eos_token_id=stop_ids(tokenizer),
+                             pad_token_id=tokenizer.pad_token_id, **{"do_sample": False, **generation})
         new = tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
         return [text.split("\n")[0].strip() for text in new]
 

@@ -9,7 +9,7 @@ batch is the weighted joint loss sum_L p_L * loss_L derived in 01_math.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -72,11 +72,11 @@ def translate_to(model, tokenizer, sources: Sequence[str], tgt_lang: str, num_be
                     prefix=f"{lang_tag(tgt_lang)} ", progress=False, length_ratio=length_ratio)
 
 
-def pivot_translate(model, tokenizer, sources: Sequence[str], tgt_lang: str, pivot: str = "en",
-                    **decoding) -> tuple[list[str], list[str]]:
-    """Translate into `pivot`, then from it into `tgt_lang` (`decoding`: `translate_to`'s options); (pivot, targets)."""
-    middle = translate_to(model, tokenizer, sources, pivot, **decoding)
-    return middle, translate_to(model, tokenizer, middle, tgt_lang, **decoding)
+def pivot_translate(translate: Callable[[list[str], str, str], list[str]], sources: Sequence[str], src_lang: str,
+                    tgt_lang: str, pivot: str = "en") -> tuple[list[str], list[str]]:
+    """`src_lang` → `pivot` → `tgt_lang` with `translate(sentences, src, tgt)` (any model); (pivot, targets)."""
+    middle = translate(list(sources), src_lang, pivot)
+    return middle, translate(middle, pivot, tgt_lang)
 
 
 def train_language_id(texts: Mapping[str, Sequence[str]], seed: int = 0):

