@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PROFILE ?= cpu
 ONLY ?=
+FORCE ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xlw-installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -28,7 +29,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 reports: setup
-	$(BIN)/python -m xlw.report --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
+	$(BIN)/python -m xlw.report --profile $(PROFILE) $(if $(ONLY),--only $(ONLY)) $(if $(FORCE),--force)
 
 test: setup
 	$(BIN)/python -m pytest

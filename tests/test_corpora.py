@@ -48,12 +48,22 @@ def test_multi30k_pairs_lines_and_strips_trailing_whitespace_only(data_dir):
 
 @pytest.mark.parametrize("args, named", [
     (("dev", "en", "de"), "test_2016_flickr"),
-    (("train", "cs", "de"), "en, de, fr"),
+    (("train", "cs", "de"), r"expected one of de, en \(the files train.<lang>.gz in .*multi30k; add train.cs.gz"),
     (("train", "en", "en"), "both 'en'"),
 ])
 def test_multi30k_rejects_unknown_choices(data_dir, args, named):
+    write_multi30k(data_dir, en=["a"], de=["b"])
     with pytest.raises(ValueError, match=named):
         load_multi30k(*args)
+
+
+def test_multi30k_finds_a_language_by_its_files(data_dir):
+    write_multi30k(data_dir, en=["a dog", "a cat"], de=["ein Hund", "eine Katze"], cs=["pes", "kočka"])
+    write_multi30k(data_dir, "val", en=["x"], cs=["y"])
+    assert corpora.multi30k_languages() == ["cs", "de", "en"] and corpora.multi30k_languages("val") == ["cs", "en"]
+    assert load_multi30k("train", "cs", "de")["src"] == ["pes", "kočka"]
+    with pytest.raises(ValueError, match="unknown target language 'de': expected one of cs, en"):
+        load_multi30k("val", "en", "de")
 
 
 def test_multi30k_mismatched_line_counts_name_both_files(data_dir):

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +16,7 @@ from xlw.qa import (
     load_xquad,
     overlap_baseline,
     train_features,
+    xquad_languages,
 )
 
 
@@ -26,12 +29,23 @@ def test_xquad_languages_share_ids_and_articles():
     en, zh = load_xquad("en"), load_xquad("zh")
     assert len(en) == len(zh) == 1190 and en.article.nunique() == 48
     assert (en.id == zh.id).all() and (en.article == zh.article).all()
-    with pytest.raises(ValueError, match="expected one of en, de, zh, es, ru"):
+    with pytest.raises(ValueError, match=r"expected one of .*de, en, es.*zh \(the files xquad.<lang>.json in .*xquad"):
         load_xquad("fr")
 
 
 def test_xquad_missing_offline_names_the_local_path(data_dir, offline_hub):
     with pytest.raises(DataNotFoundError, match="xquad.en.json does not exist"):
+        load_xquad("en")
+
+
+def test_xquad_finds_a_language_by_its_file(data_dir):
+    (data_dir / "xquad").mkdir()
+    squad = {"data": [{"paragraphs": [{"context": "Hà Nội là thủ đô.", "qas": [
+        {"id": "q1", "question": "Thủ đô?", "answers": [{"text": "Hà Nội", "answer_start": 0}]}]}]}]}
+    (data_dir / "xquad" / "xquad.vi.json").write_text(json.dumps(squad), encoding="utf-8")
+    assert xquad_languages() == ["vi"]
+    assert load_xquad("vi").answers.tolist() == [["Hà Nội"]]
+    with pytest.raises(ValueError, match=r"'en' is not in XQuAD: expected one of vi .*add xquad\.en\.json"):
         load_xquad("en")
 
 

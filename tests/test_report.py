@@ -136,14 +136,30 @@ def test_a_failed_run_never_replaces_a_good_report(tmp_path, notebook_factory):
     assert "FAILED" not in (out / "index.html").read_text()
 
 
+def test_a_report_whose_inputs_did_not_change_is_reused(tmp_path, notebook_factory, capsys):
+    notebooks, reports = tmp_path / "nb", tmp_path / "reports"
+    notebooks.mkdir()
+    runs = tmp_path / "runs.txt"
+    notebook_factory(notebooks / "00_a.ipynb", SETUP, f'open({str(runs)!r}, "a").write("x")\nsession.record("s", seed)')
+    args = ["--profile", "smoke", "--notebooks", str(notebooks), "--reports", str(reports)]
+    assert main(args) == 0 and runs.read_text() == "x"
+    assert main(args) == 0 and runs.read_text() == "x"  # nothing changed: not run again
+    assert "00_a: reused, inputs unchanged" in capsys.readouterr().out
+    assert "| [00_a](00_a.html) | reused (inputs unchanged) |" in (reports / "smoke" / "summary.md").read_text()
+    assert main([*args, "--force"]) == 0 and runs.read_text() == "xx"
+    assert main([*args, "-p", "seed=2"]) == 0 and runs.read_text() == "xxx"  # other parameters: other inputs
+    notebook_factory(notebooks / "00_a.ipynb", SETUP, f'open({str(runs)!r}, "a").write("y")\nsession.record("s", 1)')
+    assert main([*args, "-p", "seed=2"]) == 0 and runs.read_text() == "xxxy"  # an edited notebook runs again
+
+
 def test_front_page_shows_status_headline_figures_and_the_first_plot(tmp_path):
     cell = nbformat.v4.new_code_cell("plot()", outputs=[
         nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=\n", "text/plain": "<Figure>"})])
     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "08_augmentation.ipynb")
     (tmp_path / "09_multilingual.failed.ipynb").write_text("{}")
-    (tmp_path / "metrics.json").write_text(json.dumps({"08_augmentation": {
-        "bleu.bt.100.base": 20.123456, "bleu.bt.100.bt": 22.5, "bleu.bt.100.base.std": 1.0, "runtime_s": 90}}))
-    page = write_front_page(tmp_path, "cpu").read_text()
+    metrics = {"08_augmentation": {"bleu.bt.100.base": 20.123456, "bleu.bt.100.bt": 22.5, "bleu.bt.100.base.std": 1.0,
+                                   "runtime_s": 90}}
+    page = write_front_page(tmp_path, "cpu", metrics).read_text()
     assert '<img src="data:image/png;base64,iVBORw0KGgo="' in page
     assert "<code>bleu.bt.100.base</code> 20.12" in page and "<code>bleu.bt.100.bt</code> 22.5" in page
     assert "bleu.bt.100.base.std" not in page  # only the topic's headline keys

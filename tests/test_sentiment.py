@@ -17,6 +17,7 @@ from xlw.sentiment import (
     polar_predictions,
     predict_logits,
     tfidf_baseline,
+    umsab_languages,
 )
 
 
@@ -38,17 +39,30 @@ def test_umsab_local_files_are_complete_and_balanced():
 
 
 def test_umsab_bad_arguments_name_the_choices():
-    with pytest.raises(ValueError, match="expected one of en, de, fr, es"):
-        load_umsab("it")
+    with pytest.raises(ValueError, match=r"'xx' is not in UMSAB here: expected one of .*de.*en.*es.*fr"):
+        load_umsab("xx")
     with pytest.raises(ValueError, match="split 'dev'"):
         load_umsab("en", "dev")
 
 
-def write_umsab(root, texts, labels):
-    folder = root / "xlm-t-sentiment" / "english"
+def write_umsab(root, texts, labels, folder_name="english"):
+    folder = root / "xlm-t-sentiment" / folder_name
     folder.mkdir(parents=True)
     (folder / "train_text.txt").write_text("\n".join(texts) + "\n")
     (folder / "train_labels.txt").write_text("\n".join(labels) + "\n")
+
+
+def test_umsab_finds_languages_by_folder_name_or_code(data_dir):
+    write_umsab(data_dir, ["dobrý den", "hrozné"], ["2", "0"], folder_name="cs")
+    write_umsab(data_dir, ["guten Tag"], ["1"], folder_name="german")
+    assert umsab_languages() == {"cs": "cs", "de": "german"}
+    assert load_umsab("cs").label.tolist() == [2, 0]
+    with pytest.raises(ValueError, match=r"'en' is not in UMSAB here: expected one of cs, de \(language folders"):
+        load_umsab("en")
+    (data_dir / "xlm-t-sentiment" / "not a language").mkdir()
+    (data_dir / "xlm-t-sentiment" / "not a language" / "train_text.txt").write_text("x\n")
+    with pytest.raises(ValueError, match="must be named by a language"):
+        umsab_languages()
 
 
 def test_umsab_length_mismatch_names_both_files(data_dir):

@@ -5,7 +5,8 @@ malformed file stops with the file, the 1-based line number and what was expecte
 trailing whitespace only (Tatoeba's tab-separated fields lose it on both ends). Blank lines at the
 very end of a file are how some files end (Tatoeba's `cmn.txt` does), not segments: they are dropped.
 
-- Multi30k: the official splits, any two of en/de/fr; without local files, en-de comes from the hub.
+- Multi30k: the official splits, any two languages with a `{split}.{lang}.gz` file (en/de/fr ship; add
+  e.g. `train.cs.gz`, `val.cs.gz`, `test_2016_flickr.cs.gz` for Czech); without local files, en-de comes from the hub.
 - Tatoeba cmn-eng: no official split, so `load_tatoeba_zh` makes one (see `tatoeba_splits`).
 - WMT22 general test: source, reference A (`tgt`) and reference B (`tgt_b`).
 """
@@ -21,12 +22,12 @@ from pathlib import Path
 import numpy as np
 from datasets import Dataset
 
-from xlw.data import DataNotFoundError, data_path, hub_copy
+from xlw.data import DATASETS, DataNotFoundError, data_path, data_root, hub_copy
 
 MULTI30K_SPLITS = ("train", "val", "test_2016_flickr", "test_2017_flickr", "test_2018_flickr",
                    "test_2017_mscoco")
-MULTI30K_LANGS = ("en", "de", "fr")
 # The hub copy holds en-de only; its "test" is test_2016_flickr (1,000 pairs).
+MULTI30K_HUB_LANGS = ("de", "en")
 MULTI30K_HUB_SPLITS = {"train": "train", "val": "validation", "test_2016_flickr": "test"}
 TATOEBA_SPLITS = ("train", "val", "test")
 TATOEBA_HELD_OUT = {"test": 1000, "val": 1000}  # at least this many pairs; the rest is train
@@ -37,16 +38,16 @@ class CorpusFormatError(ValueError):
     """A corpus file is not in the format its loader expects."""
 
 
-def _check_choice(what: str, value: str, valid: Sequence[str]) -> None:
-    """Raise a ValueError naming the valid values if `value` is not one of them."""
+def _check_choice(what: str, value: str, valid: Sequence[str], hint: str = "") -> None:
+    """Raise a ValueError naming the valid values (and `hint`: where they come from) if `value` is not one of them."""
     if value not in valid:
-        raise ValueError(f"unknown {what} {value!r}: expected one of {', '.join(valid)}")
+        raise ValueError(f"unknown {what} {value!r}: expected one of {', '.join(valid)}{hint}")
 
 
-def _check_pair(src_lang: str, tgt_lang: str, langs: Sequence[str]) -> None:
+def _check_pair(src_lang: str, tgt_lang: str, langs: Sequence[str], hint: str = "") -> None:
     """Raise unless `src_lang` and `tgt_lang` are two different languages of `langs`."""
-    _check_choice("source language", src_lang, langs)
-    _check_choice("target language", tgt_lang, langs)
+    _check_choice("source language", src_lang, langs, hint)
+    _check_choice("target language", tgt_lang, langs, hint)
     if src_lang == tgt_lang:
         raise ValueError(f"source and target language are both {src_lang!r}: expected two of {', '.join(langs)}")
 
@@ -74,10 +75,19 @@ def read_parallel(paths: Sequence[Path], allow_empty: bool = False) -> list[list
     return texts
 
 
+def multi30k_languages(split: str = "train") -> list[str]:
+    """The languages with a local `{split}.{lang}.gz` Multi30k file, sorted (none: only the hub copy's de, en)."""
+    folder = data_root() / DATASETS["multi30k"].folder
+    return sorted(p.name[len(split) + 1:-len(".gz")] for p in folder.glob(f"{split}.*.gz"))
+
+
 def load_multi30k(split: str = "train", src_lang: str = "en", tgt_lang: str = "de") -> Dataset:
-    """Multi30k task 1 `split` as `src`/`tgt` pairs (29,000 in train)."""
+    """Multi30k task 1 `split` as `src`/`tgt` pairs (29,000 in train), for any two languages present."""
     _check_choice("Multi30k split", split, MULTI30K_SPLITS)
-    _check_pair(src_lang, tgt_lang, MULTI30K_LANGS)
+    folder, found = data_root() / DATASETS["multi30k"].folder, multi30k_languages(split)
+    # Without local files the missing-file error (or the hub copy) says more than a language list would.
+    _check_pair(src_lang, tgt_lang, found or [src_lang, tgt_lang],
+                f" (the files {split}.<lang>.gz in {folder}; add {split}.{src_lang}.gz / {split}.{tgt_lang}.gz there)")
     try:
         paths = [data_path("multi30k", f"{split}.{lang}.gz") for lang in (src_lang, tgt_lang)]
     except DataNotFoundError as missing:
@@ -88,7 +98,7 @@ def load_multi30k(split: str = "train", src_lang: str = "en", tgt_lang: str = "d
 
 def _multi30k_from_hub(split: str, src_lang: str, tgt_lang: str, missing: DataNotFoundError) -> Dataset:
     """The hub copy, for users without the local files; else the local error, which says what to do."""
-    if split not in MULTI30K_HUB_SPLITS or {src_lang, tgt_lang} != {"en", "de"}:
+    if split not in MULTI30K_HUB_SPLITS or {src_lang, tgt_lang} != set(MULTI30K_HUB_LANGS):
         raise missing
     hub = hub_copy("multi30k", missing, split=MULTI30K_HUB_SPLITS[split])
     return Dataset.from_dict({"src": hub[src_lang], "tgt": hub[tgt_lang]})

@@ -25,13 +25,13 @@ class DataSet:
 
 
 DATASETS: dict[str, DataSet] = {d.name: d for d in [
-    DataSet("multi30k", "multi30k", "Multi30k task 1 captions, en/de/fr",
+    DataSet("multi30k", "multi30k", "Multi30k task 1 captions, one <split>.<lang>.gz per language",
             "github.com/multi30k/dataset (data/task1/raw)", "bentrevett/multi30k"),
     DataSet("tatoeba-cmn", "tatoeba-cmn", "Tatoeba English-Mandarin pairs (cmn.txt)",
             "manythings.org/anki (cmn-eng.zip)"),
     DataSet("wmt22", "wmt22", "WMT22 general test sets en-de, de-en, en-zh, zh-en",
             "github.com/wmt-conference/wmt22-news-systems (txt/)"),
-    DataSet("xquad", "xquad", "XQuAD extractive QA, en/de/zh/es/ru",
+    DataSet("xquad", "xquad", "XQuAD extractive QA, one xquad.<lang>.json per language",
             "github.com/google-deepmind/xquad", "google/xquad"),
     DataSet("xlm-t-sentiment", "xlm-t-sentiment", "UMSAB multilingual tweet sentiment (XLM-T)",
             "github.com/cardiffnlp/xlm-t (data/sentiment)",

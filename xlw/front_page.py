@@ -1,7 +1,7 @@
 """`reports/<profile>/index.html`: every report on one page — status, runtime, headline figures, main plot.
 
-Built from what is on disk after a run (`metrics.json`, the executed notebooks, `*.failed.ipynb`), so it
-also lists reports of earlier runs. The thumbnail is a notebook's first plot; the headline figures are
+Built from what is on disk after a run (the merged metrics, the executed notebooks, `*.failed.ipynb`), so
+it also lists reports of earlier runs. The thumbnail is a notebook's first plot; the headline figures are
 the metric keys `xlw.overview.TOPICS` names for it.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 import html
-import json
 from pathlib import Path
 
 import nbformat
@@ -52,10 +51,8 @@ def _row(out_dir: Path, stem: str, values: dict[str, float]) -> str:
             f"<td>{minutes}</td><td><ul>{figures}</ul></td><td>{thumb}</td></tr>")
 
 
-def write_front_page(out_dir: Path, profile: str) -> Path:
-    """Write `out_dir/index.html` for the reports in `out_dir` and return its path."""
-    metrics_file = out_dir / "metrics.json"
-    metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+def write_front_page(out_dir: Path, profile: str, metrics: dict[str, dict[str, float]]) -> Path:
+    """Write `out_dir/index.html` for the reports in `out_dir` (`metrics`: those of `metrics.json`)."""
     stems = sorted(set(metrics) | {p.name.removesuffix(".failed.ipynb") for p in out_dir.glob("*.failed.ipynb")})
     total = sum(v.get("runtime_s", 0) for v in metrics.values())
     rows = "\n".join(_row(out_dir, stem, metrics.get(stem, {})) for stem in stems)

@@ -3,13 +3,15 @@
     python -m xlw.report                       # every notebook, cpu profile
     python -m xlw.report --profile smoke --only 01_math
     python -m xlw.report -p seed=1             # extra papermill parameters
+    python -m xlw.report --force               # re-run notebooks whose inputs did not change
 
 Each notebook records its numbers through `Session.record`, which writes the JSON file named by
 `XLW_METRICS_FILE`; the runner sets that variable per notebook, then merges the files into
 `metrics.json` and `summary.md`. A failing notebook is reported with its error cell and makes the
 run exit non-zero; the others still run. A failed run never replaces a good report: it is kept as
-`<stem>.failed.ipynb`/`.html`, and the last good report and its metrics stay. `index.html` is the
-front page of a profile's reports (`xlw.front_page`).
+`<stem>.failed.ipynb`/`.html`, and the last good report and its metrics stay. A notebook whose inputs
+(`xlw.provenance.fingerprint`) are those of its report is reused, not run again, unless `--force`.
+`index.html` is the front page of a profile's reports (`xlw.front_page`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from xlw.config import DEFAULT_PROFILE, check_profile
 from xlw.data import project_root
 from xlw.env import METRICS_FILE_ENV, PROGRESS_ENV
 from xlw.front_page import write_front_page
+from xlw.provenance import fingerprint, load_fingerprints, save_fingerprint
 
 NOTEBOOK_GLOBS = ("[0-9][0-9]_*.ipynb", "[0-9][0-9][a-z]_*.ipynb")  # 03b_… reads right after 03_…
 RESERVED_PARAMETERS = {"profile"}
@@ -172,10 +176,16 @@ def export_html(ipynb: Path, html: Path) -> None:
     html.write_text(body, encoding="utf-8")
 
 
+def read_metrics(out_dir: Path) -> dict[str, dict[str, float]]:
+    """The metrics of the good reports in `out_dir` (`metrics.json`; {} when there is none)."""
+    path = out_dir / "metrics.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def write_metrics(out_dir: Path, results: list[NotebookResult]) -> dict[str, dict[str, float]]:
     """Merge this run's metrics into `metrics.json`; a failed notebook keeps its last good entry."""
     path = out_dir / "metrics.json"
-    merged = json.loads(path.read_text()) if path.exists() else {}
+    merged = read_metrics(out_dir)
     for result in results:
         if result.error is None:
             merged[result.stem] = {**dict(sorted(result.metrics.items())), "runtime_s": result.runtime_s}
@@ -185,8 +195,9 @@ def write_metrics(out_dir: Path, results: list[NotebookResult]) -> dict[str, dic
 
 
 def write_summary(out_dir: Path, profile: str, results: list[NotebookResult],
-                  metrics: dict[str, dict[str, float]]) -> Path:
-    """`summary.md`: status of this run, every metric, notes (signatures), versions and device."""
+                  metrics: dict[str, dict[str, float]], reused: Collection[str] = ()) -> Path:
+    """`summary.md`: status of this run (`reused`: reports kept because their inputs did not change), every
+    metric, notes (signatures), versions and device."""
     env = next((r.env for r in results if r.env), {})
     lines = [f"# xlw report — profile `{profile}`", "",
              f"Generated {env.get('date', '?')} on {env.get('device', '?')} ({env.get('platform', '?')}).", "",
@@ -200,7 +211,8 @@ def write_summary(out_dir: Path, profile: str, results: list[NotebookResult],
     run_now = {r.stem for r in results}
     for stem, values in metrics.items():  # notebooks not run this time keep their earlier numbers
         if stem not in run_now:
-            lines.append(f"| [{stem}]({stem}.html) | ok (earlier run) | {values.get('runtime_s', '?')} |")
+            status = "reused (inputs unchanged)" if stem in reused else "ok (earlier run)"
+            lines.append(f"| [{stem}]({stem}.html) | {status} | {values.get('runtime_s', '?')} |")
     for r in (r for r in results if r.error):
         lines += ["", f"## {r.stem} failed", "", "```", r.error, "```"]
     lines += ["", "## Metrics", "", "| notebook | metric | value |", "|---|---|---|"]
@@ -219,25 +231,36 @@ def write_summary(out_dir: Path, profile: str, results: list[NotebookResult],
 
 def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
         parameters: dict[str, Any] | None = None, notebooks_dir: Path | None = None,
-        reports_dir: Path | None = None, kernel: str = "xlw", timeout_s: int = 3600) -> list[NotebookResult]:
-    """Execute the chosen notebooks under `profile`; write reports, metrics.json and summary.md."""
+        reports_dir: Path | None = None, kernel: str = "xlw", timeout_s: int = 3600,
+        force: bool = False) -> list[NotebookResult]:
+    """Execute the chosen notebooks under `profile` (reusing reports whose inputs did not change, unless
+    `force`); write reports, metrics.json, summary.md and index.html. Returns the notebooks that ran."""
     check_profile(profile)
     notebooks = discover(notebooks_dir or project_root() / "notebooks", only)
     check_kernel(kernel)
     out_dir = (reports_dir or project_root() / "reports") / profile
     out_dir.mkdir(parents=True, exist_ok=True)
-    results = []
+    parameters = parameters or {}
+    known, done = load_fingerprints(out_dir), read_metrics(out_dir)
+    results, reused = [], []
     for i, notebook in enumerate(notebooks, 1):
+        stamp = fingerprint(notebook, profile, parameters)
+        if not force and known.get(notebook.stem) == stamp and notebook.stem in done:
+            print(f"[{i}/{len(notebooks)}] {notebook.stem}: reused, inputs unchanged (--force runs it)", flush=True)
+            reused.append(notebook.stem)
+            continue
         print(f"[{i}/{len(notebooks)}] {notebook.stem} ({profile}) ...", flush=True)
-        result = execute(notebook, out_dir, profile, parameters or {}, kernel, timeout_s)
+        result = execute(notebook, out_dir, profile, parameters, kernel, timeout_s)
         status = "ok" if result.error is None else "FAILED"
         print(f"[{i}/{len(notebooks)}] {notebook.stem}: {status} ({result.runtime_s} s)", flush=True)
         if result.error:
             print(result.error, flush=True)
+        else:
+            save_fingerprint(out_dir, notebook.stem, stamp)
         results.append(result)
     metrics = write_metrics(out_dir, results)
-    summary = write_summary(out_dir, profile, results, metrics)
-    print(f"wrote {summary}, {out_dir / 'metrics.json'} and {write_front_page(out_dir, profile)}")
+    summary = write_summary(out_dir, profile, results, metrics, reused)
+    print(f"wrote {summary}, {out_dir / 'metrics.json'} and {write_front_page(out_dir, profile, metrics)}")
     return results
 
 
@@ -252,10 +275,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=Path, help="output root (default: the project's reports/)")
     parser.add_argument("--kernel", default="xlw", help="Jupyter kernel name (default: %(default)s)")
     parser.add_argument("--timeout", type=int, default=3600, help="per-cell timeout in seconds")
+    parser.add_argument("--force", action="store_true", help="run notebooks whose report is up to date, too")
     args = parser.parse_args(argv)
     try:
         results = run(args.profile, args.only, parse_parameters(args.param), args.notebooks,
-                      args.reports, args.kernel, args.timeout)
+                      args.reports, args.kernel, args.timeout, args.force)
     except ValueError as exc:  # ReportError, or ProfileError for an unknown profile
         print(f"error: {exc}", file=sys.stderr)
         return 2

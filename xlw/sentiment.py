@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -20,11 +21,13 @@ from torch.utils.data import DataLoader
 from transformers import AutoModelForSequenceClassification, PreTrainedTokenizerBase
 
 from xlw.batching import in_input_order, padded_loader
-from xlw.data import DataNotFoundError, data_path, hub_copy
+from xlw.data import DATASETS, DataNotFoundError, data_path, data_root, hub_copy
 from xlw.pretrained import fine_tune, lora_model
 from xlw.train import TrainResult
 
-UMSAB_LANGS = {"en": "english", "de": "german", "fr": "french", "es": "spanish"}
+UMSAB_LANGS = {"en": "english", "de": "german", "fr": "french", "es": "spanish"}  # what 04 and 07 report
+UMSAB_HUB_LANGS = {"ar": "arabic", "de": "german", "en": "english", "es": "spanish", "fr": "french", "hi": "hindi",
+                   "it": "italian", "pt": "portuguese"}  # cardiffnlp/tweet_sentiment_multilingual's configurations
 UMSAB_LABELS = ("negative", "neutral", "positive")
 CHNSENTICORP_LABELS = ("negative", "positive")
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
@@ -38,15 +41,39 @@ def clean_tweet(text: str) -> str:
     return html.unescape(text.replace('\\"', '"'))
 
 
+def _folder_language(folder: Path) -> str:
+    """The language code of a UMSAB folder named by language ('german' → 'de', CLDR names) or by code ('cs')."""
+    import langcodes
+
+    try:
+        return langcodes.find(folder.name).language
+    except LookupError:
+        if langcodes.tag_is_valid(folder.name):
+            return langcodes.standardize_tag(folder.name)
+    raise ValueError(f"{folder}: a UMSAB folder must be named by a language ('german') or a code ('de'), "
+                     f"not {folder.name!r}")
+
+
+def umsab_languages() -> dict[str, str]:
+    """{code: folder} of the local UMSAB language folders (any holding `*_text.txt`), e.g. {'de': 'german'};
+    without local folders, the hub copy's `UMSAB_HUB_LANGS`."""
+    root = data_root() / DATASETS["xlm-t-sentiment"].folder
+    folders = sorted({p.parent for p in root.glob("*/*_text.txt")})
+    return dict(sorted((_folder_language(f), f.name) for f in folders)) or dict(UMSAB_HUB_LANGS)
+
+
 def load_umsab(lang: str, split: str = "train") -> pd.DataFrame:
     """UMSAB tweets of one language and split as a DataFrame with `text` and `label` (0/1/2)."""
-    if lang not in UMSAB_LANGS:
-        raise ValueError(f"lang {lang!r} is not in UMSAB here: expected one of {', '.join(UMSAB_LANGS)}")
+    langs = umsab_languages()
+    if lang not in langs:
+        root = data_root() / DATASETS["xlm-t-sentiment"].folder
+        raise ValueError(f"lang {lang!r} is not in UMSAB here: expected one of {', '.join(langs)} (language folders "
+                         f"in {root}, each with {{train,val,test}}_text.txt and _labels.txt)")
     if split not in ("train", "val", "test"):
         raise ValueError(f"split {split!r} is unknown: expected 'train', 'val' or 'test'")
     try:
-        text_file = data_path("xlm-t-sentiment", UMSAB_LANGS[lang], f"{split}_text.txt")
-        label_file = data_path("xlm-t-sentiment", UMSAB_LANGS[lang], f"{split}_labels.txt")
+        text_file = data_path("xlm-t-sentiment", langs[lang], f"{split}_text.txt")
+        label_file = data_path("xlm-t-sentiment", langs[lang], f"{split}_labels.txt")
     except DataNotFoundError as missing:
         return _umsab_from_hub(lang, split, missing)
     texts = text_file.read_text(encoding="utf-8").splitlines()
@@ -61,7 +88,8 @@ def load_umsab(lang: str, split: str = "train") -> pd.DataFrame:
 
 def _umsab_from_hub(lang: str, split: str, missing: DataNotFoundError) -> pd.DataFrame:
     """The hub copy for users without the local files; offline, the local error (it says what to do)."""
-    hub = hub_copy("xlm-t-sentiment", missing, UMSAB_LANGS[lang], split={"val": "validation"}.get(split, split))
+    hub = hub_copy("xlm-t-sentiment", missing, UMSAB_HUB_LANGS.get(lang, lang),
+                   split={"val": "validation"}.get(split, split))
     return pd.DataFrame({"text": hub["text"], "label": hub["label"]})
 
 
