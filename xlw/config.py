@@ -202,6 +202,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "joint_steps": 2,
             "direct_steps": 2,
             "fewshot_steps": 2,
+            "fewshot_lr": 1e-3,  # continuing a trained adapter: a smaller step than a fresh one's lr
             "max_length": 128,
             "max_tokens": 512,  # padded tokens per training batch
             "max_batch": 8,  # pairs per training batch
@@ -486,6 +487,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "joint_steps": 60,
             "direct_steps": 40,
             "fewshot_steps": 20,
+            "fewshot_lr": 2e-4,  # continuing a trained adapter: a smaller step than a fresh one's lr
             "max_length": 128,
             "max_tokens": 1000,  # padded tokens per training batch
             "max_batch": 16,  # pairs per training batch
@@ -771,6 +773,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "joint_steps": 2000,
             "direct_steps": 1000,
             "fewshot_steps": 200,
+            "fewshot_lr": 5e-5,  # continuing a trained adapter: a smaller step than a fresh one's lr
             "max_length": 128,
             "max_tokens": 8000,  # padded tokens per training batch
             "max_batch": 128,  # pairs per training batch
