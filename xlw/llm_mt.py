@@ -251,6 +251,7 @@ def prompted_translate(model, tokenizer, sources: Sequence[str], examples: Seque
     if tokenizer.padding_side != "left":
         raise ValueError("prompted_translate needs a tokenizer with padding_side='left' (load_tokenizer(..., 'left'))")
     prompts = tokenizer([few_shot_prompt(s, examples, src_lang, tgt_lang) for s in sources])["input_ids"]
+    stops = stop_ids(tokenizer)
     if length_ratio is not None:  # prompt tokens that are not the source's
         template = len(tokenizer(few_shot_prompt("", examples, src_lang, tgt_lang))["input_ids"])
 
@@ -259,7 +260,7 @@ def prompted_translate(model, tokenizer, sources: Sequence[str], examples: Seque
         if length_ratio is not None:
             longest_source = int(inputs["attention_mask"].sum(dim=1).max()) - template
             limit = min(limit, int(length_ratio * longest_source) + 10)
-        out = model.generate(**inputs, max_new_tokens=limit, num_beams=num_beams, eos_token_id=stop_ids(tokenizer),
+        out = model.generate(**inputs, max_new_tokens=limit, num_beams=num_beams, eos_token_id=stops,
                              pad_token_id=tokenizer.pad_token_id, **{"do_sample": False, **generation})
         new = tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
         return [text.split("\n")[0].strip() for text in new]

@@ -1,10 +1,11 @@
-"""One model for many directions: target-language tags, temperature sampling, pivoting, language ID, prompting.
+"""One model for many directions: target-language tags, temperature sampling, pivoting, language ID.
 
 A multilingual model (Johnson et al., 2017) reads its target language from a tag in front of the
 source, `>>fr<< Ein Hund läuft.`; a direction it never saw in training (zero-shot) is asked for by
-the same tag. Directions are mixed by temperature sampling (Arivazhagan et al., 2019): direction
-L gets a share p_L proportional to n_L^(1/T) of the training examples, so the expected loss of a
-batch is the weighted joint loss sum_L p_L * loss_L derived in 01_math.
+the same tag (a causal LM reads it from its prompt instead: `xlw.llm_mt.few_shot_prompt`).
+Directions are mixed by temperature sampling (Arivazhagan et al., 2019): direction L gets a share
+p_L proportional to n_L^(1/T) of the training examples, so the expected loss of a batch is the
+weighted joint loss sum_L p_L * loss_L derived in 01_math.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from datasets import Dataset, concatenate_datasets
 
 from xlw.derivations import temperature_weights
 from xlw.generation import generate
-from xlw.llm_mt import few_shot_prompt, prompted_translate  # noqa: F401 (09 imports them from here)
 from xlw.tokenization import lang_tag
 
 
