@@ -14,7 +14,7 @@ import time
 
 import xlw
 from xlw import metrics
-from xlw.sentiment import UMSAB_LANGS, balanced_sample, fit_classifier, load_umsab, predict_logits
+from xlw.sentiment import balanced_sample, fit_classifier, load_umsab, predict_logits, umsab_languages
 
 
 def main() -> None:
@@ -27,7 +27,7 @@ def main() -> None:
     session = xlw.setup(profile="cpu", seed=args.seed, notebook="04_sentiment")
     cfg = session.cfg
     train = balanced_sample(load_umsab("en", "train"), None, args.seed)[: args.train]
-    val = {lang: balanced_sample(load_umsab(lang, "val"), args.val_per_class, args.seed) for lang in UMSAB_LANGS}
+    val = {lang: balanced_sample(load_umsab(lang, "val"), args.val_per_class, args.seed) for lang in umsab_languages()}
     for label_words in (False, True):
         tic = time.perf_counter()
         model, tokenizer, result = fit_classifier(train, cfg, seed=args.seed, label_words=label_words)

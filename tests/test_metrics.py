@@ -39,6 +39,16 @@ def test_chinese_uses_the_zh_tokenizer():
     assert "asian:yes" in zh_ter.signature
 
 
+def test_bleu_tokenizer_follows_the_script_of_the_target_language():
+    assert {lang: M.bleu_tokenizer(lang) for lang in ("en", "de", "ar", "hi", "zh", "zh-TW", "cmn", "th", "km")} == {
+        "en": "13a", "de": "13a", "ar": "13a", "hi": "13a", "zh": "zh", "zh-TW": "zh", "cmn": "zh",
+        "th": "char", "km": "char"}
+    assert M.bleu_tokenizer("ja") in {"ja-mecab", "char"} and M.bleu_tokenizer("ko") in {"ko-mecab", "13a"}
+    assert M.bleu_tokenizer("not a code!") == "13a"
+    thai = M.bleu(["แมว นั่ง อยู่"], ["แมวนั่งอยู่"], target_lang="th")  # spaces inside Thai do not count
+    assert thai.score == pytest.approx(100.0) and "tok:char" in thai.signature
+
+
 def test_multiple_reference_streams():
     two = M.bleu(HYPS, [REFS, REFS2])
     assert two.score == pytest.approx(sacrebleu.corpus_bleu(HYPS, [REFS, REFS2]).score)
@@ -200,6 +210,15 @@ def test_cjk_answers_score_per_character():
     assert M.answer_tokens("서울 시") == ["서", "울", "시"]
     assert M.answer_tokens("\u3400\u3401 \uf900") == ["\u3400", "\u3401", "\uf900"]  # ext. A, compatibility
     assert M.answer_tokens("Straße, café — naïve") == ["straße", "café", "naïve"]  # Unicode punctuation dropped
+
+
+def test_thai_answers_score_per_character():
+    # Thai is written without spaces: whitespace tokens would make "กรุงเทพมหานคร" one token and F1 = 0.
+    # Grapheme clusters keep a vowel mark with its consonant: กรุงเทพ is ก รุ ง เ ท พ (6), the city 12.
+    assert M.answer_tokens("กรุงเทพ") == ["ก", "รุ", "ง", "เ", "ท", "พ"]
+    assert M.qa_f1("กรุงเทพมหานคร", ["กรุงเทพ"]) == pytest.approx(2 * (6 / 12) * 1 / (6 / 12 + 1))
+    assert M.exact_match("กรุงเทพ ฯ", ["กรุงเทพฯ"]) == 1.0
+    assert M.answer_tokens("ปี 1932") == ["ปี", "1932"]  # digits stay a whitespace run
 
 
 def test_squad_scores_in_percent():

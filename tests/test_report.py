@@ -89,9 +89,41 @@ def test_missing_kernel_says_how_to_install(tmp_path, notebook_factory, capsys):
     assert "kernel 'no-such-kernel' is not installed: run `make setup`" in capsys.readouterr().err
 
 
-def test_parameters_are_parsed_as_json_else_text():
-    assert parse_parameters(["seed=1", "lr=3e-4", "name=de-en", "flags=[1, 2]"]) == {
-        "seed": 1, "lr": 3e-4, "name": "de-en", "flags": [1, 2]}
+def test_parameters_are_parsed_as_json_else_text_and_settings_become_overrides():
+    assert parse_parameters(["seed=1", "lr=3e-4", "name=de-en", "flags=[1, 2]", "size=null"]) == {
+        "seed": 1, "overrides": {"lr": 3e-4, "name": "de-en", "flags": [1, 2], "size": None}}
+    assert parse_parameters(['overrides={"lr": 0.1}', "test_size=5"]) == {"overrides": {"lr": 0.1, "test_size": 5}}
+    assert parse_parameters(["seed=2"]) == {"seed": 2}
+
+
+def test_overrides_reach_the_notebook_and_the_summary(tmp_path, notebook_factory, capsys):
+    notebooks, reports = tmp_path / "nb", tmp_path / "reports"
+    notebooks.mkdir()
+    notebook_factory(notebooks / "05_qa.ipynb",
+                     'import xlw\nsession = xlw.setup(profile, seed, notebook="05_qa", overrides=overrides)',
+                     'session.record("test_size", session.cfg.test_size)')
+    args = ["--profile", "smoke", "--notebooks", str(notebooks), "--reports", str(reports)]
+    assert main([*args, "-p", "test_size=7"]) == 0
+    assert json.loads((reports / "smoke" / "metrics.json").read_text())["05_qa"]["test_size"] == 7.0
+    assert 'Parameters of this run: `overrides={"test_size": 7}`' in (reports / "smoke" / "summary.md").read_text()
+    assert "settings overridden for this run: test_size=7" in (reports / "smoke" / "05_qa.ipynb").read_text()
+
+
+@pytest.mark.parametrize("bad,message", [
+    ("tset_size=7", "05_qa has no setting 'tset_size': expected one of epochs, "),
+    ("test_size=abc", "setting 'test_size' = 'abc' is a str: expected None or int"),
+    ("lr=[1]", "setting 'lr' = [1] is a list: expected number"),
+    ("seed=abc", "seed='abc' must be a non-negative integer"),
+    ("seed=-1", "seed=-1 must be a non-negative integer"),
+])
+def test_bad_parameters_fail_before_any_kernel_starts(bad, message, tmp_path, notebook_factory, capsys):
+    notebooks, reports = tmp_path / "nb", tmp_path / "reports"
+    notebooks.mkdir()
+    ran = tmp_path / "ran"
+    notebook_factory(notebooks / "05_qa.ipynb", f"open({str(ran)!r}, 'w')")
+    assert main(["--profile", "smoke", "--notebooks", str(notebooks), "--reports", str(reports), "-p", bad]) == 2
+    assert message in capsys.readouterr().err
+    assert not ran.exists() and not reports.exists()
 
 
 @pytest.mark.parametrize("bad,message", [
@@ -116,15 +148,15 @@ def test_failed_notebook_keeps_its_last_good_metrics(tmp_path):
 def test_a_failed_run_never_replaces_a_good_report(tmp_path, notebook_factory):
     notebooks, reports = tmp_path / "nb", tmp_path / "reports"
     notebooks.mkdir()
-    notebook_factory(notebooks / "01_math.ipynb", SETUP, 'session.record("twice", 2 * int(seed))')
+    notebook_factory(notebooks / "01_math.ipynb", SETUP, 'session.record("twice", 2 * seed // (seed != 1))')
     args = ["--profile", "smoke", "--notebooks", str(notebooks), "--reports", str(reports)]
     out = reports / "smoke"
     assert main(args) == 0
     good = {name: (out / name).read_bytes() for name in ("01_math.ipynb", "01_math.html", "metrics.json")}
 
-    assert main([*args, "-p", "seed=abc"]) == 1  # int('abc') fails inside the notebook
+    assert main([*args, "-p", "seed=1"]) == 1  # 2 // False fails inside the notebook
     assert {name: (out / name).read_bytes() for name in good} == good
-    assert "ValueError" in (out / "01_math.failed.ipynb").read_text() and (out / "01_math.failed.html").exists()
+    assert "ZeroDivisionError" in (out / "01_math.failed.ipynb").read_text() and (out / "01_math.failed.html").exists()
     summary = (out / "summary.md").read_text()
     assert "| [01_math](01_math.failed.html) | **FAILED**; last good report kept ([01_math](01_math.html))" in summary
     assert "last run FAILED</b> (<a href=\"01_math.failed.html\">its report</a>); last good report kept" in (

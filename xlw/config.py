@@ -52,6 +52,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "speed_batches": 1,  # training batches timed by each path of the speed comparison
         },
         "04_sentiment": {
+            "train_language": "en",  # the only language whose labels are used
+            "eval_languages": None,  # zero-shot test languages (None: every UMSAB language on disk)
             "model": "gemma-3-270m",
             "model_source": "tiny",
             "lora_r": 4,
@@ -71,6 +73,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "zh_test_per_class": 4,
         },
         "05_qa": {
+            "train_language": "en",  # the only language whose answers are used
+            "eval_languages": None,  # test languages (None: every XQuAD language on disk)
             "model": "gemma-3-270m",
             "model_source": "tiny",
             "lora_r": 4,
@@ -91,6 +95,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "max_answer_tokens": 30,
         },
         "06_retrieval": {
+            "caption_languages": None,  # Multi30k query languages, English captions retrieved (None: all on disk)
+            "question_languages": None,  # XQuAD question languages, English paragraphs retrieved (None: all)
             "model": "gemma-3-270m",
             "model_source": "tiny",
             "minilm_source": "tiny",  # all-MiniLM-L6-v2, the English-only reference
@@ -111,6 +117,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "mixed_precision": "no",
         },
         "07_peft": {
+            "languages": ["en", "de", "fr", "es"],  # English training, zero-shot in the rest (None: all on disk)
             "model": "gemma-3-270m",
             "model_source": "tiny",
             "label_words": ["negative", "neutral", "positive"],  # every method starts from the same label-word head
@@ -336,6 +343,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "speed_batches": 2,  # training batches timed by each path of the speed comparison
         },
         "04_sentiment": {
+            "train_language": "en",  # the only language whose labels are used
+            "eval_languages": None,  # zero-shot test languages (None: every UMSAB language on disk)
             "model": "gemma-3-270m",
             "model_source": "offline",
             "lora_r": 8,
@@ -355,6 +364,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "zh_test_per_class": 100,
         },
         "05_qa": {
+            "train_language": "en",  # the only language whose answers are used
+            "eval_languages": None,  # test languages (None: every XQuAD language on disk)
             "model": "gemma-3-270m",
             "model_source": "offline",
             "lora_r": 8,
@@ -375,6 +386,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "max_answer_tokens": 30,
         },
         "06_retrieval": {
+            "caption_languages": None,  # Multi30k query languages, English captions retrieved (None: all on disk)
+            "question_languages": None,  # XQuAD question languages, English paragraphs retrieved (None: all)
             "model": "gemma-3-270m",
             "model_source": "offline",
             "minilm_source": "offline",  # all-MiniLM-L6-v2, the English-only reference
@@ -395,6 +408,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "mixed_precision": "no",
         },
         "07_peft": {
+            "languages": ["en", "de", "fr", "es"],  # English training, zero-shot in the rest (None: all on disk)
             "model": "gemma-3-270m",
             "model_source": "offline",
             "label_words": ["negative", "neutral", "positive"],  # every method starts from the same label-word head
@@ -621,6 +635,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "speed_batches": 8,  # training batches timed by each path of the speed comparison
         },
         "04_sentiment": {
+            "train_language": "en",  # the only language whose labels are used
+            "eval_languages": None,  # zero-shot test languages (None: every UMSAB language on disk)
             "model": "gemma-3-270m",
             "model_source": "hub",
             "lora_r": 16,
@@ -640,6 +656,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "zh_test_per_class": 500,
         },
         "05_qa": {
+            "train_language": "en",  # the only language whose answers are used
+            "eval_languages": None,  # test languages (None: every XQuAD language on disk)
             "model": "gemma-3-270m",
             "model_source": "hub",
             "lora_r": 16,
@@ -660,6 +678,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "max_answer_tokens": 30,
         },
         "06_retrieval": {
+            "caption_languages": None,  # Multi30k query languages, English captions retrieved (None: all on disk)
+            "question_languages": None,  # XQuAD question languages, English paragraphs retrieved (None: all)
             "model": "gemma-3-270m",
             "model_source": "hub",
             "minilm_source": "hub",  # all-MiniLM-L6-v2, the English-only reference
@@ -680,6 +700,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "mixed_precision": "bf16",
         },
         "07_peft": {
+            "languages": ["en", "de", "fr", "es"],  # English training, zero-shot in the rest (None: all on disk)
             "model": "gemma-3-270m",
             "model_source": "hub",
             "label_words": ["negative", "neutral", "positive"],  # every method starts from the same label-word head
@@ -873,6 +894,10 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+# Settings that are None ("all of them") in every profile, and the kind of value that narrows them.
+NONE_MEANS_ALL = {"eval_languages": "list", "caption_languages": "list", "question_languages": "list"}
+
+
 class ProfileError(ValueError):
     """An unknown profile or notebook section was asked for."""
 
@@ -886,15 +911,50 @@ def check_profile(profile: str) -> str:
     return profile
 
 
-def settings(profile: str, notebook: str) -> SimpleNamespace:
-    """The settings of `notebook` (e.g. '01_math') under `profile`, as attributes."""
+def section(profile: str, notebook: str) -> dict[str, Any]:
+    """The settings of `notebook` (e.g. '01_math') under `profile`, as a dict."""
     sections = PROFILES[check_profile(profile)]
     if notebook not in sections:
         raise ProfileError(
             f"profile {profile!r} has no settings for notebook {notebook!r}: "
             f"expected one of {', '.join(sorted(sections))}"
         )
-    return SimpleNamespace(**sections[notebook])
+    return dict(sections[notebook])
+
+
+def _kind(value: Any) -> str:
+    """The type name an override is checked by: int and float count as 'number', tuple as 'list'."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number" if isinstance(value, float) else "int"
+    return "list" if isinstance(value, tuple | list) else type(value).__name__
+
+
+def check_overrides(notebook: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """`overrides` if every key is a setting of `notebook` and every value has a type that setting takes
+    in some profile (None only where a profile uses None); else a ProfileError naming key and types."""
+    overrides = dict(overrides or {})
+    valid = section(DEFAULT_PROFILE, notebook)
+    unknown = sorted(set(overrides) - set(valid))
+    if unknown:
+        raise ProfileError(f"{notebook} has no setting {', '.join(map(repr, unknown))}: expected one of "
+                           f"{', '.join(sorted(valid)) or '(none: it takes no settings)'}")
+    for key, value in overrides.items():
+        kinds = {_kind(sections[notebook][key]) for sections in PROFILES.values()}
+        if kinds == {"NoneType"} and key in NONE_MEANS_ALL:
+            kinds.add(NONE_MEANS_ALL[key])
+        accepted = kinds | {"int"} if "number" in kinds else kinds  # 3 is a number; 0.5 is not a step count
+        if _kind(value) not in accepted:
+            raise ProfileError(f"{notebook} setting {key!r} = {value!r} is a {_kind(value)}: expected "
+                               f"{' or '.join(sorted(k.replace('NoneType', 'None') for k in kinds))} "
+                               f"(cpu profile: {valid[key]!r})")
+    return overrides
+
+
+def settings(profile: str, notebook: str, overrides: dict[str, Any] | None = None) -> SimpleNamespace:
+    """The settings of `notebook` under `profile`, with `overrides` (checked keys and types), as attributes."""
+    return SimpleNamespace(**(section(profile, notebook) | check_overrides(notebook, overrides)))
 
 
 def profile_table():

@@ -7,6 +7,7 @@ and says clearly what is missing and where to get it.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,3 +99,20 @@ def inventory() -> list[dict[str, object]]:
             "path": str(folder), "source": info.source,
         })
     return rows
+
+
+def chosen_languages(setting: Sequence[str] | None, found: Sequence[str], source: str,
+                     first: str | None = None) -> list[str]:
+    """The languages a notebook evaluates: `setting` (None: all of `found`), each checked to be in
+    `found` (the languages of data set `source`), with `first` (e.g. the training language) leading."""
+    if setting is not None and (isinstance(setting, str) or not all(isinstance(s, str) for s in setting)):
+        raise ValueError(f"languages for {source} must be a list of codes such as ['de', 'th'] or None, "
+                         f"got {setting!r}")
+    wanted = list(found) if setting is None else list(dict.fromkeys(setting))
+    if first is not None:
+        wanted = [first, *(lang for lang in wanted if lang != first)]
+    missing = [lang for lang in wanted if lang not in found]
+    if missing:
+        raise ValueError(f"{source} has no language {', '.join(map(repr, missing))} here: found "
+                         f"{', '.join(found) or 'none'} (under {data_root()})")
+    return wanted

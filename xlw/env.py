@@ -151,10 +151,13 @@ class Session:
 
 
 def setup(profile: str = "cpu", seed: int = 0, notebook: str = "00_overview",
-          quiet: bool = False) -> Session:
-    """Seed everything, pick the device, set the plot style and print versions; once per notebook."""
+          overrides: dict[str, Any] | None = None, quiet: bool = False) -> Session:
+    """Seed everything, pick the device, set the plot style and print versions; once per notebook.
+
+    `overrides` replace settings of the notebook's section for this run (checked: key and type).
+    """
     check_profile(profile)
-    cfg = settings(profile, notebook)
+    cfg = settings(profile, notebook, overrides)
     seed_everything(seed)
     set_plot_style()
     device = pick_device()
@@ -163,12 +166,15 @@ def setup(profile: str = "cpu", seed: int = 0, notebook: str = "00_overview",
         "versions": library_versions(),
         "platform": platform.platform(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "overrides": dict(overrides or {}),
     }
     session = Session(notebook=notebook, profile=profile, seed=seed, cfg=cfg, device=device, env=env)
     session._flush()
     if not quiet:
         versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
         print(f"xlw {notebook} | profile {profile} | seed {seed} | {env['device']}\n{versions}")
+        if overrides:
+            print("settings overridden for this run: " + ", ".join(f"{k}={v!r}" for k, v in overrides.items()))
     return session
 
 

@@ -7,6 +7,7 @@ deep traceback or a silently wrong number.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import string
 import unicodedata
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import regex
 from sacrebleu.metrics import BLEU, CHRF, TER
 from sklearn import metrics as skm
 from sklearn.utils.multiclass import unique_labels
@@ -45,9 +47,38 @@ class Score:
         return self.score
 
 
-def _is_chinese(lang: str) -> bool:
-    """Whether a language code such as `zh`, `zh-CN` or `zh_TW` names Chinese."""
-    return re.split(r"[-_]", lang.lower())[0] == "zh"
+# Writing systems (ISO 15924) that put no spaces between words: their text is scored by character.
+HAN_SCRIPTS = {"Hans", "Hant", "Hani"}  # Chinese, simplified and traditional
+UNSPACED_SCRIPTS = HAN_SCRIPTS | {"Jpan", "Thai", "Laoo", "Khmr", "Mymr"}
+
+
+def script_of(lang: str) -> str:
+    """The usual script of a language code (CLDR likely subtags: 'th' → 'Thai', 'zh-TW' → 'Hant')."""
+    import langcodes
+
+    try:
+        return langcodes.Language.get(lang.replace("_", "-")).maximize().script or "Zyyy"
+    except (langcodes.LanguageTagError, ValueError):
+        return "Zyyy"  # "undetermined": an unknown code is scored like a spaced language
+
+
+def bleu_tokenizer(target_lang: str) -> str:
+    """sacreBLEU's tokenizer for a target language, chosen by its script.
+
+    Chinese: `zh` (the WMT protocol). Japanese and Korean: `ja-mecab`/`ko-mecab` when MeCab is
+    installed (sacreBLEU's own default), else `char` / `13a`. Other unspaced scripts (Thai, Lao,
+    Khmer, Myanmar): `char`, since FLORES' `flores200` needs a SentencePiece model from the internet.
+    Everything else: `13a`, the WMT default.
+    """
+    script = script_of(target_lang)
+    if script in HAN_SCRIPTS:
+        return "zh"
+    mecab = importlib.util.find_spec("MeCab") is not None
+    if script == "Jpan":
+        return "ja-mecab" if mecab else "char"
+    if script == "Kore":
+        return "ko-mecab" if mecab else "13a"
+    return "char" if script in UNSPACED_SCRIPTS else "13a"
 
 
 def _sentences(name: str, sentences: Any) -> list[str]:
@@ -87,10 +118,9 @@ def _corpus(metric: BLEU | CHRF | TER, hyps: Sequence[str], refs: Refs) -> Score
 
 
 def _bleu_metric(target_lang: str, effective_order: bool = False) -> BLEU:
-    """Cased BLEU with the `zh` tokenizer for Chinese targets and `13a` otherwise."""
-    # The tokenizer is named rather than left to trg_lang, which would pick ja-mecab/ko-mecab (not installed).
-    tokenize = "zh" if _is_chinese(target_lang) else "13a"
-    return BLEU(tokenize=tokenize, trg_lang=target_lang, effective_order=effective_order)
+    """Cased BLEU with the tokenizer of `bleu_tokenizer(target_lang)`."""
+    # Named rather than left to trg_lang, which would pick ja-mecab/ko-mecab even where MeCab is missing.
+    return BLEU(tokenize=bleu_tokenizer(target_lang), trg_lang=target_lang, effective_order=effective_order)
 
 
 def bleu(hyps: Sequence[str], refs: Refs, target_lang: str = "en") -> Score:
@@ -104,8 +134,9 @@ def chrf(hyps: Sequence[str], refs: Refs, target_lang: str = "en") -> Score:
 
 
 def ter(hyps: Sequence[str], refs: Refs, target_lang: str = "en") -> Score:
-    """Corpus TER (lower is better), splitting Chinese characters apart as sacreBLEU's asian_support does."""
-    return _corpus(TER(asian_support=_is_chinese(target_lang)), hyps, refs)
+    """Corpus TER (lower is better), splitting CJK characters apart (sacreBLEU's asian_support) for Chinese
+    and Japanese targets."""
+    return _corpus(TER(asian_support=script_of(target_lang) in HAN_SCRIPTS | {"Jpan"}), hyps, refs)
 
 
 def corpus_scores(hyps: Sequence[str], refs: Refs, target_lang: str = "en") -> dict[str, Score]:
@@ -180,9 +211,13 @@ def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, labels: Sequence[Any]
 
 # --- Extractive QA (SQuAD / MLQA) ----------------------------------------------------------------
 
-# Hiragana, Katakana, CJK extension A, CJK unified, Hangul syllables, compatibility ideographs, extension B-H.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
-_TOKEN = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+# Scripts scored one character (grapheme cluster) at a time: those written without spaces between
+# words (MLQA's mixed segmentation for Chinese, extended by script to Japanese, Thai, Lao, Khmer and
+# Myanmar) and Hangul (KorQuAD's character-level F1). Script_Extensions also catch the marks they
+# share, such as the katakana-hiragana prolonged sound mark ー.
+_PER_CHARACTER = "".join(rf"\p{{scx={script}}}" for script in
+                         ("Han", "Hiragana", "Katakana", "Hangul", "Thai", "Lao", "Khmer", "Myanmar"))
+_TOKEN = regex.compile(rf"(?=[{_PER_CHARACTER}])\X|[^\s{_PER_CHARACTER}]+")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
@@ -205,9 +240,11 @@ def normalize_answer(text: str) -> str:
 
 
 def answer_tokens(text: str) -> list[str]:
-    """Tokens of the normalized answer: each CJK character alone, other runs split on whitespace.
+    """Tokens of the normalized answer: each character of an unspaced script (Chinese, Japanese, Thai, …)
+    or of Hangul alone, other runs split on whitespace.
 
-    This is MLQA's mixed segmentation, which makes F1 character-level for Chinese and Japanese.
+    For Chinese this is MLQA's mixed segmentation; the SQuAD v1.1 script that XTREME uses for XQuAD
+    splits on whitespace only, which makes a Thai answer one token (so its Thai F1 is not comparable).
     """
     return _TOKEN.findall(normalize_answer(text))
 

@@ -26,7 +26,6 @@ from xlw.batching import in_input_order, padded_loader
 from xlw.data import DATASETS, DataNotFoundError, data_path, data_root, hub_copy
 from xlw.metrics import answer_tokens
 
-XQUAD_LANGS = ("en", "de", "zh", "es", "ru")  # the languages notebook 05 reports (any present one loads)
 XQUAD_HUB_LANGS = ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh")  # google/xquad
 PARAGRAPHS_PER_ARTICLE = 5  # XQuAD: 48 articles × 5 paragraphs (what the hub copy's article ids rest on)
 
@@ -42,16 +41,21 @@ class Gemma3TextForQuestionAnswering(GenericForQuestionAnswering, Gemma3PreTrain
 AutoModelForQuestionAnswering.register(Gemma3TextConfig, Gemma3TextForQuestionAnswering, exist_ok=True)
 
 
-def xquad_languages() -> list[str]:
-    """The languages with a local `xquad.{lang}.json`, sorted (none: only the hub copy's `XQUAD_HUB_LANGS`)."""
+def _local_xquad_languages() -> list[str]:
+    """The languages with a local `xquad.{lang}.json`, sorted."""
     folder = data_root() / DATASETS["xquad"].folder
     return sorted(p.name[len("xquad."):-len(".json")] for p in folder.glob("xquad.*.json"))
+
+
+def xquad_languages() -> list[str]:
+    """The XQuAD languages here: those with a local `xquad.{lang}.json` (without any, the hub copy's)."""
+    return _local_xquad_languages() or list(XQUAD_HUB_LANGS)
 
 
 def load_xquad(lang: str) -> pd.DataFrame:
     """XQuAD (or any SQuAD-format file `xquad.{lang}.json`) in `lang`: one row per question with
     `id, article, context, question, answers, answer_starts`."""
-    found = xquad_languages()
+    found = _local_xquad_languages()
     if lang not in (found or XQUAD_HUB_LANGS):
         where = (f"the files xquad.<lang>.json in {data_root() / DATASETS['xquad'].folder}; add xquad.{lang}.json"
                  if found else "the hub copy google/xquad")

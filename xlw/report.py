@@ -2,7 +2,8 @@
 
     python -m xlw.report                       # every notebook, cpu profile
     python -m xlw.report --profile smoke --only 01_math
-    python -m xlw.report -p seed=1             # extra papermill parameters
+    python -m xlw.report -p seed=1             # papermill parameters
+    python -m xlw.report --only 05 -p test_size=200 -p eval_languages='["en","th"]'   # settings overridden
     python -m xlw.report --force               # re-run notebooks whose inputs did not change
 
 Each notebook records its numbers through `Session.record`, which writes the JSON file named by
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xlw.config import DEFAULT_PROFILE, check_profile
+from xlw.config import DEFAULT_PROFILE, ProfileError, check_overrides, check_profile
 from xlw.data import project_root
 from xlw.env import METRICS_FILE_ENV, PROGRESS_ENV
 from xlw.front_page import write_front_page
@@ -36,6 +37,7 @@ from xlw.provenance import fingerprint, load_fingerprints, save_fingerprint
 
 NOTEBOOK_GLOBS = ("[0-9][0-9]_*.ipynb", "[0-9][0-9][a-z]_*.ipynb")  # 03b_… reads right after 03_…
 RESERVED_PARAMETERS = {"profile"}
+NOTEBOOK_PARAMETERS = {"seed"}  # besides `profile` and `overrides`, what every parameters cell defines
 # A saved report keeps a progress bar as first drawn (a widget's updates are not saved), so bars are
 # off in report kernels (xlw's own, datasets' and transformers'); the runner prints its own progress.
 QUIET_PROGRESS = {PROGRESS_ENV: "0", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
@@ -76,8 +78,13 @@ def discover(notebooks_dir: Path, only: list[str] | None = None) -> list[Path]:
 
 
 def parse_parameters(pairs: list[str]) -> dict[str, Any]:
-    """`['seed=1', 'lr=3e-4', 'name=x']` → `{'seed': 1, 'lr': 0.0003, 'name': 'x'}` (JSON, else text)."""
+    """`['seed=1', 'lr=3e-4', 'name=x']` → `{'seed': 1, 'overrides': {'lr': 0.0003, 'name': 'x'}}`.
+
+    Values are JSON where they parse (numbers, lists, null), else text. `seed` and `overrides` (a JSON
+    object) are the notebooks' own parameters; any other name overrides that setting of the notebooks.
+    """
     params: dict[str, Any] = {}
+    overrides: dict[str, Any] = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         if not sep or not name.isidentifier():
@@ -85,10 +92,32 @@ def parse_parameters(pairs: list[str]) -> dict[str, Any]:
         if name in RESERVED_PARAMETERS:
             raise ReportError(f"parameter {name!r} is set with --{name}, not -p")
         try:
-            params[name] = json.loads(raw)
+            value = json.loads(raw)
         except json.JSONDecodeError:
-            params[name] = raw
-    return params
+            value = raw
+        if name == "overrides":
+            if not isinstance(value, dict):
+                raise ReportError(f"parameter overrides={raw!r} must be a JSON object such as '{{\"test_size\": 200}}'")
+            overrides.update(value)
+        elif name in NOTEBOOK_PARAMETERS:
+            params[name] = value
+        else:
+            overrides[name] = value
+    return params | ({"overrides": overrides} if overrides else {})
+
+
+def check_parameters(notebooks: list[Path], parameters: dict[str, Any]) -> None:
+    """Raise a ReportError before any kernel starts if `seed` is not a non-negative integer or an override
+    is not a setting (of the right type) of every chosen notebook."""
+    seed = parameters.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ReportError(f"parameter seed={seed!r} must be a non-negative integer")
+    overrides = parameters.get("overrides")
+    for notebook in notebooks if overrides else []:
+        try:
+            check_overrides(notebook.stem, overrides)
+        except ProfileError as err:
+            raise ReportError(f"{err} (choose notebooks with --only)") from None
 
 
 def check_kernel(kernel: str) -> None:
@@ -195,13 +224,16 @@ def write_metrics(out_dir: Path, results: list[NotebookResult]) -> dict[str, dic
 
 
 def write_summary(out_dir: Path, profile: str, results: list[NotebookResult],
-                  metrics: dict[str, dict[str, float]], reused: Collection[str] = ()) -> Path:
-    """`summary.md`: status of this run (`reused`: reports kept because their inputs did not change), every
-    metric, notes (signatures), versions and device."""
+                  metrics: dict[str, dict[str, float]], reused: Collection[str] = (),
+                  parameters: dict[str, Any] | None = None) -> Path:
+    """`summary.md`: status of this run (`reused`: reports kept because their inputs did not change; the
+    `parameters` and overrides it ran with), every metric, notes (signatures), versions and device."""
     env = next((r.env for r in results if r.env), {})
     lines = [f"# xlw report — profile `{profile}`", "",
-             f"Generated {env.get('date', '?')} on {env.get('device', '?')} ({env.get('platform', '?')}).", "",
-             "| notebook | status | runtime (s) |", "|---|---|---|"]
+             f"Generated {env.get('date', '?')} on {env.get('device', '?')} ({env.get('platform', '?')}).", ""]
+    if parameters:
+        lines += ["Parameters of this run: " + ", ".join(f"`{k}={json.dumps(v)}`" for k, v in parameters.items()), ""]
+    lines += ["| notebook | status | runtime (s) |", "|---|---|---|"]
     for r in results:
         if r.error is None:
             lines.append(f"| [{r.stem}]({r.stem}.html) | ok | {r.runtime_s} |")
@@ -237,10 +269,11 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
     `force`); write reports, metrics.json, summary.md and index.html. Returns the notebooks that ran."""
     check_profile(profile)
     notebooks = discover(notebooks_dir or project_root() / "notebooks", only)
+    parameters = parameters or {}
+    check_parameters(notebooks, parameters)
     check_kernel(kernel)
     out_dir = (reports_dir or project_root() / "reports") / profile
     out_dir.mkdir(parents=True, exist_ok=True)
-    parameters = parameters or {}
     known, done = load_fingerprints(out_dir), read_metrics(out_dir)
     results, reused = [], []
     for i, notebook in enumerate(notebooks, 1):
@@ -259,7 +292,7 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
             save_fingerprint(out_dir, notebook.stem, stamp)
         results.append(result)
     metrics = write_metrics(out_dir, results)
-    summary = write_summary(out_dir, profile, results, metrics, reused)
+    summary = write_summary(out_dir, profile, results, metrics, reused, parameters)
     print(f"wrote {summary}, {out_dir / 'metrics.json'} and {write_front_page(out_dir, profile, metrics)}")
     return results
 
@@ -270,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default=DEFAULT_PROFILE, help="smoke | cpu | gpu (default: %(default)s)")
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="stems or numbers, e.g. 01_math or 01")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra papermill parameter (repeatable); VALUE is parsed as JSON if it can be")
+                        help="seed, or any setting of the chosen notebooks (repeatable); VALUE is JSON if it parses")
     parser.add_argument("--notebooks", type=Path, help="notebook folder (default: the project's notebooks/)")
     parser.add_argument("--reports", type=Path, help="output root (default: the project's reports/)")
     parser.add_argument("--kernel", default="xlw", help="Jupyter kernel name (default: %(default)s)")

@@ -25,7 +25,6 @@ from xlw.data import DATASETS, DataNotFoundError, data_path, data_root, hub_copy
 from xlw.pretrained import fine_tune, lora_model
 from xlw.train import TrainResult
 
-UMSAB_LANGS = {"en": "english", "de": "german", "fr": "french", "es": "spanish"}  # what 04 and 07 report
 UMSAB_HUB_LANGS = {"ar": "arabic", "de": "german", "en": "english", "es": "spanish", "fr": "french", "hi": "hindi",
                    "it": "italian", "pt": "portuguese"}  # cardiffnlp/tweet_sentiment_multilingual's configurations
 UMSAB_LABELS = ("negative", "neutral", "positive")
