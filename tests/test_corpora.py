@@ -9,9 +9,11 @@ from xlw import corpora
 from xlw.corpora import (
     CorpusFormatError,
     load_multi30k,
-    load_tatoeba_zh,
+    load_parallel,
+    load_tatoeba,
     load_wmt22,
     read_tatoeba,
+    tatoeba_languages,
     tatoeba_split_sizes,
     tatoeba_splits,
 )
@@ -109,12 +111,12 @@ def test_tatoeba_reads_bom_and_trailing_blank_line(data_dir):
     ("Blue kite.\t蓝风筝。", r"cmn\.txt:2: 2 tab-separated fields; expected 3"),
     ("Blue kite.\t蓝风筝。\tx\ty", r"cmn\.txt:2: 4 tab-separated fields"),
     (" \t蓝风筝。\tx", r"cmn\.txt:2: empty English \(1st\) field"),
-    ("Blue kite.\t\tx", r"cmn\.txt:2: empty Chinese \(2nd\) field"),
+    ("Blue kite.\t\tx", r"cmn\.txt:2: empty translation \(2nd\) field"),
 ])
 def test_tatoeba_malformed_line_names_file_and_line(data_dir, line, expected):
     write_tatoeba(data_dir, ["Red cup.\t红杯子。\tx", line, "Green hat.\t绿帽子。\tx"])
     with pytest.raises(CorpusFormatError, match=expected):
-        load_tatoeba_zh("train")
+        load_tatoeba("train")
 
 
 def synthetic_pairs(n: int) -> list[tuple[str, str]]:
@@ -149,12 +151,12 @@ def test_tatoeba_split_keeps_linked_sentences_together(monkeypatch):
 def test_tatoeba_loader_directions_and_split_sizes(data_dir, monkeypatch):
     monkeypatch.setattr(corpora, "TATOEBA_HELD_OUT", {"test": 3, "val": 3})
     write_tatoeba(data_dir, [f"{en}\t{zh}\tCC-BY" for en, zh in synthetic_pairs(20)])
-    zh_en = load_tatoeba_zh("test")
+    zh_en = load_tatoeba("test")
     assert zh_en.column_names == ["src", "tgt"] and zh_en["src"][0].startswith("句子")
-    assert load_tatoeba_zh("test", "en", "zh")["tgt"] == zh_en["src"]
+    assert load_tatoeba("test", "en", "zh")["tgt"] == zh_en["src"]
     assert tatoeba_split_sizes() == {"train": 12, "val": 4, "test": 4}
     with pytest.raises(ValueError, match="train, val, test"):
-        load_tatoeba_zh("dev")
+        load_tatoeba("dev")
 
 
 def test_tatoeba_split_check_catches_leakage(data_dir, monkeypatch):
@@ -162,6 +164,49 @@ def test_tatoeba_split_check_catches_leakage(data_dir, monkeypatch):
     monkeypatch.setattr(corpora, "tatoeba_splits", lambda pairs, seed: {"train": [0], "val": [], "test": [1]})
     with pytest.raises(AssertionError, match=r"English sentence 'Blue kite\.' is in both train and test"):
         tatoeba_split_sizes()
+
+
+def test_tatoeba_pairs_english_with_any_language_by_its_file(data_dir, monkeypatch):
+    monkeypatch.setattr(corpora, "TATOEBA_HELD_OUT", {"test": 2, "val": 2})
+    write_tatoeba(data_dir, ["Red cup.\t红杯子。\tx"])
+    write(data_dir / "tatoeba-deu" / "deu.txt", [f"Cup {i}.\tTasse {i}.\tCC-BY" for i in range(8)])
+    assert list(tatoeba_languages()) == ["zh", "de"]  # cmn.txt is Mandarin: the macrolanguage code zh
+    de_en = load_tatoeba("test", "de", "en")
+    assert len(de_en) == 2 and de_en["src"][0].startswith("Tasse") and de_en["tgt"][0].startswith("Cup")
+    assert tatoeba_split_sizes("de") == {"train": 4, "val": 2, "test": 2}
+    with pytest.raises(ValueError, match=r"no Tatoeba file pairs English with 'fr': found zh, de .*"
+                                         r"tatoeba-<iso639-3>/<iso639-3>\.txt"):
+        load_tatoeba("train", "fr", "en")
+    with pytest.raises(ValueError, match="Tatoeba pairs English with one other language: got 'de'-'zh'"):
+        load_tatoeba("train", "de", "zh")
+
+
+# --- a user's own parallel corpus ----------------------------------------------------------------
+
+def test_parallel_corpus_from_tsv_and_jsonl(tmp_path):
+    tsv = write(tmp_path / "mine.tsv.gz", ["Ein Hund.\tA dog.", "Zwei Katzen. \t Two cats."])
+    assert load_parallel(tsv).to_dict() == {"src": ["Ein Hund.", "Zwei Katzen."], "tgt": ["A dog.", "Two cats."]}
+    jsonl = write(tmp_path / "mine.jsonl", ['{"src": "Hallo", "tgt": "Hello", "id": 7}'])
+    assert load_parallel(jsonl).to_dict() == {"src": ["Hallo"], "tgt": ["Hello"]}
+
+
+@pytest.mark.parametrize("name, lines, expected", [
+    ("a.tsv", ["Hund\tdog", "Katze"], r"a\.tsv:2: 1 tab-separated fields; expected 2 \(src, tgt\)"),
+    ("a.tsv", ["Hund\t "], r"a\.tsv:1: empty tgt"),
+    ("a.jsonl", ['{"src": "x", "tgt": "y"}', "{src: 1}"], r"a\.jsonl:2: not JSON"),
+    ("a.jsonl", ['{"src": "x", "target": "y"}'], r'a\.jsonl:1: expected an object with string fields "src" and "tgt"'),
+    ("a.tsv", [], r"a\.tsv: no sentence pairs"),
+])
+def test_parallel_corpus_errors_name_file_and_line(tmp_path, name, lines, expected):
+    with pytest.raises(CorpusFormatError, match=expected):
+        load_parallel(write(tmp_path / name, lines))
+
+
+def test_parallel_corpus_refuses_unknown_formats_and_missing_files(tmp_path):
+    with pytest.raises(ValueError, match=r"expected a \.tsv, \.txt or \.jsonl file .*not \.csv"):
+        load_parallel(tmp_path / "a.csv")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_parallel(tmp_path / "a.tsv")
 
 
 # --- WMT22 ------------------------------------------------------------------------------------
@@ -197,7 +242,7 @@ def test_real_tatoeba_split_has_no_leakage():
         texts = {name: {pairs[i][side] for i in indices} for name, indices in splits.items()}
         assert not texts["train"] & texts["test"] and not texts["train"] & texts["val"]
         assert not texts["val"] & texts["test"]
-    assert load_tatoeba_zh("test")["src"] == [pairs[i][1] for i in splits["test"]]
+    assert load_tatoeba("test")["src"] == [pairs[i][1] for i in splits["test"]]
 
 
 def test_real_wmt22_counts_match():

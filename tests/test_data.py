@@ -36,3 +36,16 @@ def test_override_that_is_not_a_directory(tmp_path, monkeypatch):
 def test_unknown_data_set():
     with pytest.raises(KeyError, match="unknown data set 'imagenet'"):
         data_path("imagenet")
+
+
+def test_chosen_languages_default_to_all_found_and_check_the_rest():
+    from xlw.data import chosen_languages
+
+    assert chosen_languages(None, ["ar", "de", "en"], "UMSAB", first="en") == ["en", "ar", "de"]
+    assert chosen_languages(["de", "de"], ["ar", "de", "en"], "UMSAB") == ["de"]
+    with pytest.raises(ValueError, match=r"XQuAD has no language 'vi' here: found ar, de, en"):
+        chosen_languages(["en", "vi"], ["ar", "de", "en"], "XQuAD")
+    with pytest.raises(ValueError, match=r"XQuAD has no language 'en' here"):  # the training language too
+        chosen_languages(["de"], ["de"], "XQuAD", first="en")
+    with pytest.raises(ValueError, match=r"must be a list of codes such as \['de', 'th'\] or None, got 'de'"):
+        chosen_languages("de", ["de"], "XQuAD")

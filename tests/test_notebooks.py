@@ -23,7 +23,8 @@ def test_notebook_is_committed_without_outputs(path):
     assert nb.metadata["kernelspec"]["name"] == "xlw"
     params = code[0]
     assert "parameters" in params.metadata.get("tags", []), "the first code cell must be tagged 'parameters'"
-    assert 'profile = "cpu"' in params.source and "seed = 0" in params.source
+    assert 'profile = "cpu"' in params.source and "seed = 0" in params.source and "overrides = {}" in params.source
+    assert any("overrides=overrides" in c.source for c in code[1:]), "pass the parameters cell's overrides to xlw.setup"
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,12 @@ def test_xquad_finds_a_language_by_its_file(data_dir):
         load_xquad("en")
 
 
+def test_xquad_languages_without_local_files_are_the_hub_copys(data_dir):
+    from xlw.qa import XQUAD_HUB_LANGS
+
+    assert xquad_languages() == list(XQUAD_HUB_LANGS)
+
+
 def test_xquad_bad_json_names_the_file(data_dir):
     (data_dir / "xquad").mkdir()
     (data_dir / "xquad" / "xquad.en.json").write_text('{"data": [{"paragraphs": [{"qas": [{"id": "x"}]}]}]}')

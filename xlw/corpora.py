@@ -7,7 +7,9 @@ very end of a file are how some files end (Tatoeba's `cmn.txt` does), not segmen
 
 - Multi30k: the official splits, any two languages with a `{split}.{lang}.gz` file (en/de/fr ship; add
   e.g. `train.cs.gz`, `val.cs.gz`, `test_2016_flickr.cs.gz` for Czech); without local files, en-de comes from the hub.
-- Tatoeba cmn-eng: no official split, so `load_tatoeba_zh` makes one (see `tatoeba_splits`).
+- Tatoeba (manythings.org files, English with any language: `tatoeba-cmn/cmn.txt` ships, add e.g.
+  `tatoeba-deu/deu.txt`): no official split, so `load_tatoeba` makes one (see `tatoeba_splits`).
+- A user's own parallel corpus: `load_parallel` reads TSV (`src<TAB>tgt`) or JSONL (`{"src": …, "tgt": …}`).
 - WMT22 general test: source, reference A (`tgt`) and reference B (`tgt_b`).
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -110,23 +113,44 @@ def _multi30k_from_hub(split: str, src_lang: str, tgt_lang: str, missing: DataNo
 
 
 def read_tatoeba(path: Path) -> list[tuple[str, str]]:
-    """(English, Chinese) pairs of a Tatoeba `en<TAB>zh<TAB>attribution` file."""
+    """(English, other language) pairs of a Tatoeba/manythings `en<TAB>xx<TAB>attribution` file."""
     pairs = []
     for number, line in enumerate(read_lines(path), 1):
         fields = line.split("\t")
         if len(fields) != 3:
             raise CorpusFormatError(f"{path}:{number}: {len(fields)} tab-separated fields; "
-                                    "expected 3 (en, zh, attribution)")
-        en, zh = fields[0].strip(), fields[1].strip()
-        for name, text in (("English (1st)", en), ("Chinese (2nd)", zh)):
+                                    "expected 3 (English, translation, attribution)")
+        en, other = fields[0].strip(), fields[1].strip()
+        for name, text in (("English (1st)", en), ("translation (2nd)", other)):
             if not text:
                 raise CorpusFormatError(f"{path}:{number}: empty {name} field; expected a sentence")
-        pairs.append((en, zh))
+        pairs.append((en, other))
     return pairs
 
 
+def tatoeba_languages() -> dict[str, Path]:
+    """{code: file} of the local Tatoeba/manythings files `tatoeba-<xxx>/<xxx>.txt` (ISO 639-3 names as
+    manythings.org ships them: cmn → 'zh', deu → 'de'), each pairing English with that language."""
+    import langcodes
+
+    files = sorted(p for p in data_root().glob("tatoeba-*/*.txt") if p.stem == p.parent.name[len("tatoeba-"):])
+    return {langcodes.standardize_tag(p.stem, macro=True): p for p in files}
+
+
+def _tatoeba_file(lang: str) -> Path:
+    """The Tatoeba file pairing English with `lang`, else an error naming what was found and expected."""
+    found = tatoeba_languages()
+    if lang in found:
+        return found[lang]
+    if lang == "zh":  # the shipped set: its missing-file error says where to get it
+        return data_path("tatoeba-cmn", "cmn.txt")
+    raise ValueError(f"no Tatoeba file pairs English with {lang!r}: found {', '.join(found) or 'none'} under "
+                     f"{data_root()} (add tatoeba-<iso639-3>/<iso639-3>.txt from manythings.org/anki, "
+                     "lines 'English<TAB>translation<TAB>attribution')")
+
+
 def _linked_groups(pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
-    """Indices of pairs grouped so that pairs sharing an English or a Chinese sentence share a group."""
+    """Indices of pairs grouped so that pairs sharing an English or a translated sentence share a group."""
     parent = list(range(len(pairs)))  # union-find over pairs; a shared sentence joins two pairs
 
     def root(i: int) -> int:
@@ -148,7 +172,7 @@ def _linked_groups(pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
 def tatoeba_splits(pairs: Sequence[tuple[str, str]], seed: int = 0) -> dict[str, list[int]]:
     """Indices of `pairs` in test, val and train: a fixed split in which no sentence crosses splits.
 
-    Pairs that share an English or a Chinese sentence form one group (the transitive closure, so a
+    Pairs that share an English or a translated sentence form one group (the transitive closure, so a
     sentence translated twice cannot leak from train into test). Groups are ordered by the SHA-256
     of the seed and their smallest pair, which depends on neither file order nor Python's `hash()`;
     whole groups fill test up to `TATOEBA_HELD_OUT["test"]` pairs, then val, then the rest is train.
@@ -163,22 +187,24 @@ def tatoeba_splits(pairs: Sequence[tuple[str, str]], seed: int = 0) -> dict[str,
     return {name: sorted(indices) for name, indices in splits.items()}
 
 
-def load_tatoeba_zh(split: str = "train", src_lang: str = "zh", tgt_lang: str = "en", seed: int = 0) -> Dataset:
-    """Tatoeba Mandarin-English pairs of `split` (train, val or test) under the split of `tatoeba_splits`."""
+def load_tatoeba(split: str = "train", src_lang: str = "zh", tgt_lang: str = "en", seed: int = 0) -> Dataset:
+    """Tatoeba pairs of English and another language in `split` (train, val or test) under `tatoeba_splits`."""
     _check_choice("Tatoeba split", split, TATOEBA_SPLITS)
-    _check_pair(src_lang, tgt_lang, ("zh", "en"))
-    pairs = read_tatoeba(data_path("tatoeba-cmn", "cmn.txt"))
+    if "en" not in (src_lang, tgt_lang) or src_lang == tgt_lang:
+        raise ValueError(f"Tatoeba pairs English with one other language: got {src_lang!r}-{tgt_lang!r}")
+    other = tgt_lang if src_lang == "en" else src_lang
+    pairs = read_tatoeba(_tatoeba_file(other))
     chosen = [pairs[i] for i in tatoeba_splits(pairs, seed)[split]]
-    side = {"en": 0, "zh": 1}
+    side = {"en": 0, other: 1}
     return Dataset.from_dict({"src": [p[side[src_lang]] for p in chosen],
                               "tgt": [p[side[tgt_lang]] for p in chosen]})
 
 
-def tatoeba_split_sizes(seed: int = 0) -> dict[str, int]:
-    """Pairs per split of the local Tatoeba file; AssertionError if a sentence is in two splits."""
-    pairs = read_tatoeba(data_path("tatoeba-cmn", "cmn.txt"))
+def tatoeba_split_sizes(lang: str = "zh", seed: int = 0) -> dict[str, int]:
+    """Pairs per split of the local English–`lang` Tatoeba file; AssertionError if a sentence is in two splits."""
+    pairs = read_tatoeba(_tatoeba_file(lang))
     splits = tatoeba_splits(pairs, seed)
-    for side, language in enumerate(("English", "Chinese")):
+    for side, language in enumerate(("English", lang)):
         home: dict[str, str] = {}
         for name, indices in splits.items():
             for i in indices:
@@ -200,6 +226,43 @@ def load_wmt22(pair: str) -> Dataset:
     names = [f"{stem}.src.{src}", f"{stem}.ref.A.{tgt}", f"{stem}.ref.B.{tgt}"]
     sources, refs_a, refs_b = read_parallel([data_path("wmt22", n) for n in names], allow_empty=True)
     return Dataset.from_dict({"src": sources, "tgt": refs_a, "tgt_b": refs_b})
+
+
+def _parallel_row(path: Path, number: int, line: str, jsonl: bool) -> tuple[str, str]:
+    """(src, tgt) of one line of a TSV or JSONL parallel corpus, else a CorpusFormatError naming the line."""
+    if jsonl:
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise CorpusFormatError(f"{path}:{number}: not JSON ({err.msg}); "
+                                    'expected {"src": …, "tgt": …}') from None
+        if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("src", "tgt")):
+            raise CorpusFormatError(f'{path}:{number}: expected an object with string fields "src" and "tgt"')
+        src, tgt = row["src"].strip(), row["tgt"].strip()
+    else:
+        fields = line.split("\t")
+        if len(fields) != 2:
+            raise CorpusFormatError(f"{path}:{number}: {len(fields)} tab-separated fields; expected 2 (src, tgt)")
+        src, tgt = fields[0].strip(), fields[1].strip()
+    for name, text in (("src", src), ("tgt", tgt)):
+        if not text:
+            raise CorpusFormatError(f"{path}:{number}: empty {name}; expected a sentence")
+    return src, tgt
+
+
+def load_parallel(path: str | Path) -> Dataset:
+    """A user's parallel corpus as `src`/`tgt` pairs: TSV (`src<TAB>tgt`, `.tsv`/`.txt`) or JSONL
+    (`{"src": …, "tgt": …}` per line, `.jsonl`), optionally gzipped; errors name the file and line."""
+    path = Path(path)
+    kind = path.name.removesuffix(".gz").rsplit(".", 1)[-1]
+    if kind not in ("tsv", "txt", "jsonl"):
+        raise ValueError(f"{path}: expected a .tsv, .txt or .jsonl file (optionally .gz), not .{kind}")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    rows = [_parallel_row(path, n, line, kind == "jsonl") for n, line in enumerate(read_lines(path), 1)]
+    if not rows:
+        raise CorpusFormatError(f"{path}: no sentence pairs")
+    return Dataset.from_dict({"src": [r[0] for r in rows], "tgt": [r[1] for r in rows]})
 
 
 def disjoint_slices(n: int, sizes: dict[str, int], seed: int = 0) -> dict[str, list[int]]:

@@ -36,6 +36,15 @@ def checked_pairs(pairs: Sequence[str]) -> list[str]:
     return sorted(set(pairs))
 
 
+def shared_language(pairs: Sequence[str]) -> str:
+    """The one language every pair has (the pivot of an English-centric set such as en-de, en-fr)."""
+    common = set.intersection(*(set(direction(p)) for p in pairs)) if pairs else set()
+    if len(common) != 1:
+        raise ValueError(f"pairs {list(pairs)} must share exactly one language (e.g. en-de, en-fr), not "
+                         f"{sorted(common) or 'none'}")
+    return common.pop()
+
+
 def tagged(pairs: Dataset, tgt_lang: str) -> Dataset:
     """`pairs` with the target-language tag put in front of every source, e.g. `>>fr<< Ein Hund.`."""
     tag = lang_tag(tgt_lang)

@@ -1,7 +1,7 @@
 """What produced a report: a fingerprint of its inputs, so an unchanged notebook need not run again.
 
-The fingerprint hashes the notebook file, every module of the `xlw` package (settings included: they
-live in `xlw/config.py`), the declared and locked dependencies (`pyproject.toml`, `constraints.txt`),
+The fingerprint hashes the notebook file, every module of the `xlw` package and its settings files
+(`xlw/settings/*.yaml`), the declared and locked dependencies (`pyproject.toml`, `constraints.txt`),
 the profile and parameters, and every data file under `XLW_DATA` (names and bytes). It does not see the
 model cache: a notebook that loads another's checkpoint trusts that the other was produced by the same code.
 """
@@ -29,8 +29,8 @@ def fingerprint(notebook: Path, profile: str, parameters: dict[str, Any]) -> str
     digest.update(json.dumps({"profile": profile, "parameters": parameters}, sort_keys=True, default=str).encode())
     digest.update(notebook.read_bytes())
     root = project_root()
-    _digest_files(digest, root, [*root.glob("xlw/*.py"), *(root / f for f in ("pyproject.toml", "constraints.txt")
-                                                          if (root / f).exists())])
+    declared = [root / f for f in ("pyproject.toml", "constraints.txt") if (root / f).exists()]
+    _digest_files(digest, root, [*root.glob("xlw/*.py"), *root.glob("xlw/settings/*.yaml"), *declared])
     try:
         data = data_root()
     except DataNotFoundError:  # XLW_DATA names no folder: the notebook will say so itself
