@@ -50,3 +50,13 @@ def test_math_gradchecks_pass_under_smoke(smoke_run):
     checks = {k: v for k, v in metrics["01_math"].items() if k.startswith("gradcheck.")}
     assert len(checks) >= 7
     assert all(v < 1e-8 for v in checks.values()), checks
+
+
+def test_code_and_notebooks_are_ruff_clean():
+    import subprocess
+    import sys
+
+    checked = ["xlw", "tests", "benchmarks", "notebooks"]
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", *checked], cwd=project_root(),
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
