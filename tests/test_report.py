@@ -197,3 +197,9 @@ def test_front_page_shows_status_headline_figures_and_the_first_plot(tmp_path):
     assert "bleu.bt.100.base.std" not in page  # only the topic's headline keys
     assert '<a href="08_augmentation.html">08_augmentation</a></td><td>ok</td><td>1.5 min' in page
     assert '<a href="09_multilingual.failed.html">09_multilingual</a></td><td><b class="bad">last run FAILED' in page
+
+
+def test_the_kernel_runs_without_a_tcp_warning_on_the_console(tmp_path, notebook_factory, capfd):
+    notebook_factory(tmp_path / "00_a.ipynb", SETUP, 'session.record("x", 1)')
+    assert main(["--profile", "smoke", "--notebooks", str(tmp_path), "--reports", str(tmp_path / "r")]) == 0
+    assert "without encryption" not in capfd.readouterr().err  # the kernel's own stderr reaches this fd
