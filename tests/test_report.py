@@ -3,6 +3,7 @@ import json
 import nbformat
 import pytest
 
+from xlw.data import project_root
 from xlw.front_page import write_front_page
 from xlw.report import NotebookResult, ReportError, discover, main, parse_parameters, write_metrics
 
@@ -203,3 +204,57 @@ def test_the_kernel_runs_without_a_tcp_warning_on_the_console(tmp_path, notebook
     notebook_factory(tmp_path / "00_a.ipynb", SETUP, 'session.record("x", 1)')
     assert main(["--profile", "smoke", "--notebooks", str(tmp_path), "--reports", str(tmp_path / "r")]) == 0
     assert "without encryption" not in capfd.readouterr().err  # the kernel's own stderr reaches this fd
+
+
+RESUMABLE = '''
+import torch
+from xlw.batching import TokenBudgetSampler
+from xlw.train import TrainConfig, train
+
+torch.manual_seed(seed)
+xs = torch.randn(64, 4)
+data = [{"input_ids": x, "labels": y} for x, y in zip(xs, xs @ torch.tensor([1.0, -2.0, 3.0, 0.5]))]
+# the notebooks' loaders reshuffle by seed + epoch (set_epoch), which a resumed run can replay
+loader = torch.utils.data.DataLoader(data, batch_sampler=TokenBudgetSampler([1] * 64, max_tokens=8, seed=seed))
+
+
+def mse(model, batch):
+    return ((model(batch["input_ids"]).squeeze(-1) - batch["labels"]) ** 2).mean()
+
+
+def run(steps):
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    model[0].requires_grad_(False)  # a frozen part, as a LoRA base is: not checkpointed, restored by seed
+    cfg = TrainConfig(lr=0.05, warmup_steps=1, max_steps=steps, eval_every=2, schedule="linear")
+    return model, train(model, loader, cfg, loss_fn=mse)
+
+
+_, first = run(8)
+model, second = run(16)
+session.record_all({"loss": second.history.train_loss.dropna().iloc[-1], "w": float(model[2].weight.sum()),
+                    "first.resumed_from": first.resumed_from, "second.resumed_from": second.resumed_from})
+'''
+
+
+def test_a_notebook_stopped_mid_training_resumes_to_the_same_metrics(tmp_path, notebook_factory, monkeypatch):
+    from xlw.checkpoints import STOP_ENV
+
+    notebook_factory(tmp_path / "00_a.ipynb", SETUP, RESUMABLE)
+    args = ["--profile", "smoke", "--notebooks", str(tmp_path), "--reports", str(tmp_path / "r"), "--force"]
+    metrics = tmp_path / "r" / "smoke" / "metrics.json"
+    assert main(args) == 0
+    uninterrupted = json.loads(metrics.read_text())["00_a"]
+    assert (uninterrupted["first.resumed_from"], uninterrupted["second.resumed_from"]) == (0, 0)
+
+    monkeypatch.setenv(STOP_ENV, "10")  # the second run crashes after step 10's checkpoint
+    assert main(args) == 1
+    assert "InjectedStop" in (tmp_path / "r" / "smoke" / "00_a.failed.ipynb").read_text()
+    kept = project_root() / "cache" / "smoke" / "checkpoints"
+    assert len(list(kept.glob("00_a-*/run*/trainer_state.json"))) == 2  # both runs, trainable tensors only
+    monkeypatch.delenv(STOP_ENV)
+    assert main(args) == 0
+    resumed = json.loads(metrics.read_text())["00_a"]
+    assert (resumed["first.resumed_from"], resumed["second.resumed_from"]) == (8, 10)  # not from step 0
+    for key in ("loss", "w"):
+        assert resumed[key] == pytest.approx(uninterrupted[key], rel=0, abs=1e-6), key
+    assert not list(kept.glob("00_a-*"))  # a success removes the checkpoints

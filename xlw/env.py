@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from xlw.checkpoints import reset_run_numbers
 from xlw.config import check_profile, settings
 
 METRICS_FILE_ENV = "XLW_METRICS_FILE"
@@ -158,6 +159,7 @@ def setup(profile: str = "cpu", seed: int = 0, notebook: str = "00_overview",
     """
     check_profile(profile)
     cfg = settings(profile, notebook, overrides)
+    reset_run_numbers()  # training runs are numbered per notebook run (resumable checkpoints)
     seed_everything(seed)
     set_plot_style()
     device = pick_device()

@@ -11,7 +11,8 @@ Each notebook records its numbers through `Session.record`, which writes the JSO
 `metrics.json` and `summary.md`. A failing notebook is reported with its error cell and makes the
 run exit non-zero; the others still run. A failed run never replaces a good report: it is kept as
 `<stem>.failed.ipynb`/`.html`, and the last good report and its metrics stay. A notebook whose inputs
-(`xlw.provenance.fingerprint`) are those of its report is reused, not run again, unless `--force`.
+(`xlw.provenance.fingerprint`) are those of its report is reused, not run again, unless `--force`; one that
+stopped mid-training resumes from its last checkpoint when run again (`xlw.checkpoints`).
 `index.html` is the front page of a profile's reports (`xlw.front_page`).
 """
 
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xlw.checkpoints import CHECKPOINTS_ENV
 from xlw.config import DEFAULT_PROFILE, ProfileError, check_overrides, check_profile
 from xlw.data import project_root
 from xlw.env import METRICS_FILE_ENV, PROGRESS_ENV
@@ -165,11 +167,13 @@ def restore_environ(saved: dict[str, str | None]) -> None:
 
 
 def execute(notebook: Path, out_dir: Path, profile: str, parameters: dict[str, Any],
-            kernel: str, timeout_s: int) -> NotebookResult:
+            kernel: str, timeout_s: int, checkpoints: Path | None = None) -> NotebookResult:
     """Run one notebook with papermill (cwd = its folder) and export it to HTML.
 
     The run is executed into a temporary file: only a successful one replaces `<stem>.ipynb`/`.html`; a
     failed one is kept as `<stem>.failed.ipynb`/`.html` beside the last good report, which stays untouched.
+    Its training runs keep resumable checkpoints in `checkpoints` (`xlw.checkpoints`), so a rerun after a
+    failure or an interruption continues where training stopped; they are removed after a success.
     """
     import papermill
 
@@ -177,7 +181,8 @@ def execute(notebook: Path, out_dir: Path, profile: str, parameters: dict[str, A
         metrics_file, executed = Path(tmp) / "metrics.json", Path(tmp) / notebook.name
         # The kernel inherits the runner's environment: that is how the notebook learns where
         # to write its metrics. A fixed hash seed makes set/dict iteration order reproducible.
-        kernel_env = {METRICS_FILE_ENV: str(metrics_file), "PYTHONHASHSEED": "0", **QUIET_PROGRESS}
+        kernel_env = {METRICS_FILE_ENV: str(metrics_file), "PYTHONHASHSEED": "0", **QUIET_PROGRESS,
+                      CHECKPOINTS_ENV: str(checkpoints) if checkpoints else ""}
         saved = {k: os.environ.get(k) for k in kernel_env}
         os.environ.update(kernel_env)
         start, error = time.perf_counter(), None
@@ -199,9 +204,12 @@ def execute(notebook: Path, out_dir: Path, profile: str, parameters: dict[str, A
         if executed.exists():
             export_html(executed, target.with_suffix(".html"))
             shutil.move(executed, target)
-    if error is None:  # a stale failure beside a good report would mislead
+    if error is None:  # a stale failure beside a good report would mislead; its checkpoints are done with
         for suffix in (".ipynb", ".html"):
             (out_dir / f"{notebook.stem}.failed{suffix}").unlink(missing_ok=True)
+        if checkpoints:
+            for folder in checkpoints.parent.glob(f"{notebook.stem}-*"):
+                shutil.rmtree(folder, ignore_errors=True)
     return NotebookResult(
         stem=notebook.stem, runtime_s=round(runtime, 1), metrics=recorded.get("metrics", {}),
         notes=recorded.get("notes", {}), env=recorded.get("env", {}), error=error,
@@ -295,7 +303,8 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
             reused.append(notebook.stem)
             continue
         print(f"[{i}/{len(notebooks)}] {notebook.stem} ({profile}) ...", flush=True)
-        result = execute(notebook, out_dir, profile, parameters, kernel, timeout_s)
+        checkpoints = project_root() / "cache" / profile / "checkpoints" / f"{notebook.stem}-{stamp[:16]}"
+        result = execute(notebook, out_dir, profile, parameters, kernel, timeout_s, checkpoints)
         status = "ok" if result.error is None else "FAILED"
         print(f"[{i}/{len(notebooks)}] {notebook.stem}: {status} ({result.runtime_s} s)", flush=True)
         if result.error:

@@ -28,6 +28,7 @@ from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 from transformers import get_scheduler
 
+from xlw.checkpoints import CHECKPOINT_EVERY_S, InjectedStop, run_dir, save_trainable_only, stop_requested
 from xlw.env import progress_enabled
 
 LossFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], torch.Tensor]
@@ -72,6 +73,7 @@ class TrainResult:
     best_step: int | None
     elapsed_s: float
     target_tokens: int
+    resumed_from: int = 0  # the step a resumed run's checkpoint had reached (0: trained from the start)
 
     @property
     def tokens_per_s(self) -> float:
@@ -124,24 +126,39 @@ def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: Trai
     """Train `model` on `loader`, validating every `cfg.eval_every` steps; returns it in eval mode, best weights in.
 
     `on_step(step)` runs after each optimizer step, before the gradients are cleared (AdaLoRA's
-    rank allocation reads them there).
+    rank allocation reads them there). A run without `output_dir` or `evaluate` is checkpointed and resumed
+    automatically when the report runner asks for it (`xlw.checkpoints`).
     """
     if mode not in ("min", "max"):
         raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+    auto_dir = run_dir(model, loader, cfg) if output_dir is None and evaluate is None else None
     set_seed(cfg.seed)
     accelerator = Accelerator(mixed_precision=cfg.mixed_precision, gradient_accumulation_steps=cfg.grad_accum)
+    save_trainable_only(accelerator)
     optimizer = make_optimizer(model, cfg)
     scheduler = get_scheduler(cfg.schedule, optimizer, num_warmup_steps=cfg.warmup_steps,
                               num_training_steps=cfg.max_steps)
     model, optimizer, prepared_loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
 
     state = {"step": 0, "epoch": 0, "batches_in_epoch": 0, "best_score": None, "best_step": None,
-             "target_tokens": 0, "elapsed_s": 0.0, "history": [], "stale_evals": 0}
-    last_dir = Path(output_dir) / "last" if output_dir else None
+             "target_tokens": 0, "elapsed_s": 0.0, "history": [], "stale_evals": 0, "finished": False}
+    last_dir = Path(output_dir) / "last" if output_dir else auto_dir
+    resume = resume or auto_dir is not None
     restore_pending = bool(resume and last_dir and (last_dir / "trainer_state.json").exists())
     if restore_pending:
-        state = json.loads((last_dir / "trainer_state.json").read_text())
-    best_weights = None
+        state = {"finished": False, **json.loads((last_dir / "trainer_state.json").read_text())}
+    resumed_from = state["step"]
+    best_weights, last_save = None, time.perf_counter()
+
+    def checkpoint() -> None:
+        """Save the resumable state; an automatic one at most every CHECKPOINT_EVERY_S (and at the end)."""
+        nonlocal last_save
+        due = (auto_dir is None or state["finished"] or stop_requested(state["step"])
+               or time.perf_counter() - last_save >= CHECKPOINT_EVERY_S)
+        if last_dir and due:
+            accelerator.save_state(str(last_dir), safe_serialization=False)  # safetensors rejects tied weights
+            (last_dir / "trainer_state.json").write_text(json.dumps(state))
+            last_save = time.perf_counter()
 
     def validate() -> bool:
         """Evaluate, log, keep the best weights and a resumable checkpoint; True to stop early."""
@@ -163,16 +180,16 @@ def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: Trai
                 best_weights = copy.deepcopy(unwrapped.state_dict())
         elif score is not None:
             state["stale_evals"] += 1
-        if last_dir:
-            accelerator.save_state(str(last_dir), safe_serialization=False)  # safetensors rejects tied weights
-            (last_dir / "trainer_state.json").write_text(json.dumps(state))
+        checkpoint()
         return cfg.patience is not None and state["stale_evals"] >= cfg.patience
 
     model.train()
     progress = tqdm(total=cfg.max_steps, initial=state["step"], desc="train", unit="step",
                     disable=not progress_enabled())
     window = {"loss": 0.0, "batches": 0}
-    done = state["step"] >= cfg.max_steps
+    # An automatic checkpoint's run has these very settings: if it had finished (even by the time budget),
+    # so has this one. An explicit resume may continue under new settings, e.g. a longer budget.
+    done = (auto_dir is not None and state["finished"]) or state["step"] >= cfg.max_steps
     while not done and state["epoch"] < cfg.max_epochs:
         if hasattr(loader.batch_sampler, "set_epoch"):
             loader.batch_sampler.set_epoch(state["epoch"])
@@ -219,7 +236,10 @@ def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: Trai
                                          "train_loss": window["loss"] / window["batches"],
                                          "lr": scheduler.get_last_lr()[0]})
                 window = {"loss": 0.0, "batches": 0}
+                state["finished"] = done
                 done = validate() or done
+                if stop_requested(state["step"]):
+                    raise InjectedStop(f"training stopped after step {state['step']} (a test's crash)")
                 tic = time.perf_counter()  # validation time is not training time
             if done:
                 break
@@ -227,6 +247,8 @@ def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: Trai
             state["epoch"] += 1
             state["batches_in_epoch"] = 0
     progress.close()
+    if restore_pending:  # the run had finished before: its final state is the result
+        accelerator.load_state(str(last_dir))
 
     unwrapped = accelerator.unwrap_model(model)
     if output_dir and state["best_step"] is not None:
@@ -240,4 +262,4 @@ def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: Trai
         history = history.groupby("step", as_index=False).first()
     return TrainResult(history=history, steps=state["step"], best_score=state["best_score"],
                        best_step=state["best_step"], elapsed_s=state["elapsed_s"],
-                       target_tokens=state["target_tokens"])
+                       target_tokens=state["target_tokens"], resumed_from=resumed_from)
