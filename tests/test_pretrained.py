@@ -70,3 +70,12 @@ def test_install_command_reports_models_without_an_offline_source(capsys):
 
     assert main(["install", "xlm-roberta-base"]) == 2
     assert "xlm-roberta-base has no offline source here" in capsys.readouterr().err
+
+
+def test_a_new_head_is_named_in_one_line_not_a_load_report(tiny_gemma, capfd):
+    from xlw.pretrained import load_with_new_head
+
+    model = load_with_new_head(AutoModelForSequenceClassification, resolve("gemma-3-270m", "tiny"), num_labels=3)
+    out, err = capfd.readouterr()
+    assert "new weights, initialised here: score.weight" in out
+    assert "LOAD REPORT" not in out + err and model.score.weight.shape[0] == 3

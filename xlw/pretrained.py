@@ -182,6 +182,25 @@ def lora_config(cfg: SimpleNamespace, task_type: str):
                       task_type=task_type)
 
 
+def load_with_new_head(auto_class, path, **model_kwargs) -> torch.nn.Module:
+    """`auto_class.from_pretrained(path)` in float32, naming the new head's weights in one line instead of
+    transformers' load-report table (which lists them as missing: a new head is missing by design)."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        model, info = auto_class.from_pretrained(path, dtype=torch.float32, output_loading_info=True, **model_kwargs)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    if info["unexpected_keys"] or info["mismatched_keys"]:
+        raise ValueError(f"{path} does not fit {auto_class.__name__}: unexpected weights "
+                         f"{sorted(info['unexpected_keys'])[:3]}, mismatched {sorted(info['mismatched_keys'])[:3]}")
+    if info["missing_keys"]:
+        print(f"{type(model).__name__}: new weights, initialised here: {', '.join(sorted(info['missing_keys']))}")
+    return model
+
+
 def adapted_model(auto_class, cfg: SimpleNamespace, peft_config=None, seed: int = 0,
                   init_head: Callable | None = None, padding_side: str = "right", **model_kwargs):
     """(model, tokenizer): `cfg.model` from `cfg.model_source` with a new task head, wrapped by `peft_config`.
@@ -194,7 +213,7 @@ def adapted_model(auto_class, cfg: SimpleNamespace, peft_config=None, seed: int 
     path = resolve(cfg.model, cfg.model_source)
     tokenizer = load_tokenizer(path, padding_side)
     torch.manual_seed(seed)  # the new head's (and the adapters') initial weights
-    model = auto_class.from_pretrained(path, dtype=torch.float32, **model_kwargs)
+    model = load_with_new_head(auto_class, path, **model_kwargs)
     model.config.pad_token_id = tokenizer.pad_token_id  # the classifier pools the last non-pad token
     if init_head is not None:
         init_head(model, tokenizer)
