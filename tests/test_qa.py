@@ -126,6 +126,16 @@ def test_overlap_baseline_returns_the_best_matching_sentence():
     assert overlap_baseline(zh) == {"q1": "埃菲尔铁塔在巴黎。"}
 
 
+def test_overlap_baseline_splits_sentences_in_every_script():
+    # Hindi ends a sentence with the danda, Arabic asks with ؟, Thai ends a sentence with a space
+    hi = frame_of("बिल्ली सोती है। एफिल टॉवर पेरिस में है। कुत्ता भौंकता है।", "एफिल टॉवर कहाँ है?", "पेरिस")
+    assert overlap_baseline(hi) == {"q1": "एफिल टॉवर पेरिस में है।"}
+    ar = frame_of("أين القطة؟ برج إيفل في باريس.", "أين برج إيفل؟", "باريس")
+    assert overlap_baseline(ar) == {"q1": "برج إيفل في باريس."}
+    th = frame_of("แมวชอบนอน หอไอเฟลอยู่ที่ปารีส สุนัขเห่า", "หอไอเฟลอยู่ที่ไหน", "ปารีส")
+    assert overlap_baseline(th) == {"q1": "หอไอเฟลอยู่ที่ปารีส"}
+
+
 def test_auto_class_builds_the_gemma_span_head(tiny_gemma):
     model = AutoModelForQuestionAnswering.from_pretrained(tiny_gemma)
     assert isinstance(model, Gemma3TextForQuestionAnswering)

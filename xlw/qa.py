@@ -10,11 +10,11 @@ windows wins, as in the SQuAD reference implementation.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import regex
 from datasets import Dataset
 from torch.utils.data import DataLoader
 from transformers import AutoModelForQuestionAnswering, PreTrainedTokenizerBase
@@ -204,7 +204,10 @@ def best_spans(frame: pd.DataFrame, features: dict[str, list], starts: list[np.n
     return {frame.iloc[i]["id"]: best.get(i, (0.0, ""))[1] for i in range(len(frame))}
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+# Sentences end after any Unicode sentence terminal (. ! ? 。 ！ ？ and Hindi's danda ।, Arabic's ؟, …);
+# Thai and Lao mark a sentence end with a space, not a sign, so a space between two of their letters ends one.
+_SPACE_ENDED = r"[\p{scx=Thai}\p{scx=Lao}]"
+_SENTENCE_END = regex.compile(rf"(?<=\p{{Sentence_Terminal}})\s*|(?<={_SPACE_ENDED})\s+(?={_SPACE_ENDED})")
 
 
 def overlap_baseline(frame: pd.DataFrame) -> dict[str, str]:
