@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from datasets import Dataset
 
-from xlw.data import DATASETS, DataNotFoundError, data_path, data_root, hub_copy
+from xlw.data import DATASETS, DataNotFoundError, data_path, data_root, file_languages, hub_copy
 
 MULTI30K_SPLITS = ("train", "val", "test_2016_flickr", "test_2017_flickr", "test_2018_flickr",
                    "test_2017_mscoco")
@@ -78,21 +78,16 @@ def read_parallel(paths: Sequence[Path], allow_empty: bool = False) -> list[list
     return texts
 
 
-def _local_multi30k_languages(split: str) -> list[str]:
-    """The languages with a local `{split}.{lang}.gz` Multi30k file, sorted."""
-    folder = data_root() / DATASETS["multi30k"].folder
-    return sorted(p.name[len(split) + 1:-len(".gz")] for p in folder.glob(f"{split}.*.gz"))
-
-
 def multi30k_languages(split: str = "train") -> list[str]:
     """The Multi30k languages of `split` here: those with a local `{split}.{lang}.gz` (none: the hub copy's)."""
-    return _local_multi30k_languages(split) or list(MULTI30K_HUB_LANGS if split in MULTI30K_HUB_SPLITS else ())
+    local = file_languages("multi30k", f"{split}.", ".gz")
+    return local or list(MULTI30K_HUB_LANGS if split in MULTI30K_HUB_SPLITS else ())
 
 
 def load_multi30k(split: str = "train", src_lang: str = "en", tgt_lang: str = "de") -> Dataset:
     """Multi30k task 1 `split` as `src`/`tgt` pairs (29,000 in train), for any two languages present."""
     _check_choice("Multi30k split", split, MULTI30K_SPLITS)
-    folder, found = data_root() / DATASETS["multi30k"].folder, _local_multi30k_languages(split)
+    folder, found = data_root() / DATASETS["multi30k"].folder, file_languages("multi30k", f"{split}.", ".gz")
     # Without local files the missing-file error (or the hub copy) says more than a language list would.
     _check_pair(src_lang, tgt_lang, found or [src_lang, tgt_lang],
                 f" (the files {split}.<lang>.gz in {folder}; add {split}.{src_lang}.gz / {split}.{tgt_lang}.gz there)")

@@ -101,6 +101,12 @@ def inventory() -> list[dict[str, object]]:
     return rows
 
 
+def file_languages(dataset: str, prefix: str, suffix: str) -> list[str]:
+    """The `<lang>` of every local file `{prefix}<lang>{suffix}` in `dataset`'s folder, sorted."""
+    folder = data_root() / DATASETS[dataset].folder
+    return sorted(p.name[len(prefix):-len(suffix)] for p in folder.glob(f"{prefix}*{suffix}"))
+
+
 def chosen_languages(setting: Sequence[str] | None, found: Sequence[str], source: str,
                      first: str | None = None) -> list[str]:
     """The languages a notebook evaluates: `setting` (None: all of `found`), each checked to be in

@@ -168,7 +168,6 @@ def setup(profile: str = "cpu", seed: int = 0, notebook: str = "00_overview",
         "versions": library_versions(),
         "platform": platform.platform(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "overrides": dict(overrides or {}),
     }
     session = Session(notebook=notebook, profile=profile, seed=seed, cfg=cfg, device=device, env=env)
     session._flush()

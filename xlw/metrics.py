@@ -7,6 +7,7 @@ deep traceback or a silently wrong number.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import string
@@ -62,6 +63,7 @@ def script_of(lang: str) -> str:
         return "Zyyy"  # "undetermined": an unknown code is scored like a spaced language
 
 
+@functools.cache  # sentence_bleu asks once per sentence; CLDR lookups and the MeCab probe need not repeat
 def bleu_tokenizer(target_lang: str) -> str:
     """sacreBLEU's tokenizer for a target language, chosen by its script.
 

@@ -23,7 +23,7 @@ from transformers.models.gemma3.configuration_gemma3 import Gemma3TextConfig
 from transformers.models.gemma3.modeling_gemma3 import Gemma3PreTrainedModel
 
 from xlw.batching import in_input_order, padded_loader
-from xlw.data import DATASETS, DataNotFoundError, data_path, data_root, hub_copy
+from xlw.data import DATASETS, DataNotFoundError, data_path, data_root, file_languages, hub_copy
 from xlw.metrics import answer_tokens
 
 XQUAD_HUB_LANGS = ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh")  # google/xquad
@@ -41,21 +41,15 @@ class Gemma3TextForQuestionAnswering(GenericForQuestionAnswering, Gemma3PreTrain
 AutoModelForQuestionAnswering.register(Gemma3TextConfig, Gemma3TextForQuestionAnswering, exist_ok=True)
 
 
-def _local_xquad_languages() -> list[str]:
-    """The languages with a local `xquad.{lang}.json`, sorted."""
-    folder = data_root() / DATASETS["xquad"].folder
-    return sorted(p.name[len("xquad."):-len(".json")] for p in folder.glob("xquad.*.json"))
-
-
 def xquad_languages() -> list[str]:
     """The XQuAD languages here: those with a local `xquad.{lang}.json` (without any, the hub copy's)."""
-    return _local_xquad_languages() or list(XQUAD_HUB_LANGS)
+    return file_languages("xquad", "xquad.", ".json") or list(XQUAD_HUB_LANGS)
 
 
 def load_xquad(lang: str) -> pd.DataFrame:
     """XQuAD (or any SQuAD-format file `xquad.{lang}.json`) in `lang`: one row per question with
     `id, article, context, question, answers, answer_starts`."""
-    found = _local_xquad_languages()
+    found = file_languages("xquad", "xquad.", ".json")
     if lang not in (found or XQUAD_HUB_LANGS):
         where = (f"the files xquad.<lang>.json in {data_root() / DATASETS['xquad'].folder}; add xquad.{lang}.json"
                  if found else "the hub copy google/xquad")
