@@ -7,6 +7,9 @@ FORCE ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xlw-installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# JupyterLab refuses root (as in most containers) unless told; LAB_ARGS adds options, e.g. --ip=0.0.0.0 --no-browser
+ROOT_ONLY := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+LAB_ARGS ?=
 THESAURI := wordnet-base mythes-de mythes-fr
 
 .PHONY: setup reports test lab lock
@@ -35,7 +38,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 lab: setup
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks $(ROOT_ONLY) $(LAB_ARGS)
 
 lock: setup
 	{ echo "# Exact versions the reports were produced with; make installs under these constraints."; \

@@ -1,6 +1,6 @@
 import pytest
 
-from xlw.config import PROFILES, ProfileError, check_profile, profile_table, settings
+from xlw.config import PROFILES, ProfileError, check_profile, for_pair, profile_table, settings
 
 
 def test_every_profile_defines_the_same_sections_and_keys():
@@ -67,3 +67,13 @@ def test_overrides_replace_settings_after_checking_key_and_type():
         settings("cpu", "05_qa", {"eval_languages": "th"})
     with pytest.raises(ProfileError, match=r"'model' = True is a bool: expected str"):
         settings("cpu", "05_qa", {"model": True})
+
+
+def test_for_pair_reads_a_pair_its_default_or_a_plain_value():
+    cfg = settings("cpu", "03b_llm_translation", {"lr": 0.002})
+    assert for_pair(cfg, "train_size", "en-de") == 6400 and for_pair(cfg, "train_size", "en-cs") == 3200  # "*"
+    assert for_pair(cfg, "lr", "en-de") == 0.002
+    only_de = settings("cpu", "03b_llm_translation", {"max_steps": {"en-de": 10}})
+    with pytest.raises(ProfileError, match=r"setting 'max_steps' has no value for 'en-cs' \(it has en-de\): "
+                                           r"add one, e\.g\. -p max_steps='\{\"en-cs\": …\}'"):
+        for_pair(only_de, "max_steps", "en-cs")

@@ -9,9 +9,12 @@ from xlw import corpora
 from xlw.corpora import (
     CorpusFormatError,
     load_multi30k,
+    load_pair,
     load_parallel,
     load_tatoeba,
     load_wmt22,
+    pair_corpus,
+    pair_test_key,
     read_tatoeba,
     tatoeba_languages,
     tatoeba_split_sizes,
@@ -207,6 +210,36 @@ def test_parallel_corpus_refuses_unknown_formats_and_missing_files(tmp_path):
         load_parallel(tmp_path / "a.csv")
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_parallel(tmp_path / "a.tsv")
+
+
+# --- any pair by name ---------------------------------------------------------------------------
+
+def test_load_pair_prefers_own_files_then_multi30k_then_tatoeba(data_dir, monkeypatch):
+    monkeypatch.setattr(corpora, "TATOEBA_HELD_OUT", {"test": 2, "val": 2})
+    for split in ("train", "val", "test_2016_flickr"):
+        write_multi30k(data_dir, split, en=[f"a {split}"], de=[f"ein {split}"], fr=[f"un {split}"])
+    write(data_dir / "tatoeba-ces" / "ces.txt", [f"Cup {i}.\tHrnek {i}.\tCC-BY" for i in range(8)])
+    write(data_dir / "parallel" / "en-fr" / "train.tsv", ["mine\tà moi"])
+    assert [pair_corpus(p) for p in ("de-en", "en-fr", "fr-en", "cs-en")] == ["multi30k", "parallel", "parallel",
+                                                                            "tatoeba"]
+    assert load_pair("de-en", "test").to_dict() == {"src": ["ein test_2016_flickr"], "tgt": ["a test_2016_flickr"]}
+    assert load_pair("fr-en", "train").to_dict() == {"src": ["à moi"], "tgt": ["mine"]}  # en-fr read backwards
+    assert load_pair("en-cs", "test")["tgt"][0].startswith("Hrnek")
+    assert [pair_test_key(p) for p in ("en-de", "cs-en")] == ["multi30k.en-de.test2016", "tatoeba.cs-en.test"]
+    with pytest.raises(DataNotFoundError, match=r"no val file for 'en-fr': expected .*parallel/en-fr/val\.tsv"):
+        load_pair("en-fr", "val")
+
+
+@pytest.mark.parametrize("pair, expected", [
+    ("en-xx", r"no corpus for 'en-xx' .*Multi30k has de, en, fr, Tatoeba pairs English with none; "
+              r"put your own pairs in parallel/en-xx/train\.tsv"),
+    ("en", r"direction 'en' must look like 'src-tgt'"),
+    ("de-de", r"direction 'de-de' must look like 'src-tgt' with two different languages"),
+])
+def test_load_pair_errors_say_what_was_found_and_expected(data_dir, pair, expected):
+    write_multi30k(data_dir, en=["a"], de=["ein"], fr=["un"])
+    with pytest.raises(ValueError, match=expected):
+        load_pair(pair)
 
 
 # --- WMT22 ------------------------------------------------------------------------------------

@@ -49,6 +49,12 @@ def data_with_a_new_language(tmp_path_factory):
                 for answer in qa["answers"]:
                     answer["text"] = rot13(answer["text"])
     (root / "xquad" / f"xquad.{FAKE}.json").write_text(json.dumps(squad), encoding="utf-8")
+    own = root / "parallel" / f"en-{FAKE}"  # a user's own corpus: English–qaa TSV files
+    own.mkdir(parents=True)
+    for split, source in (("train", "train"), ("val", "val"), ("test", "test_2016_flickr")):
+        with gzip.open(real / "multi30k" / f"{source}.en.gz", "rt", encoding="utf-8") as f:
+            lines = f.read().splitlines()[:3000]
+        (own / f"{split}.tsv").write_text("".join(f"{en}\t{rot13(en)}\n" for en in lines), encoding="utf-8")
     tweets = root / "xlm-t-sentiment" / FAKE
     tweets.mkdir()
     for split in ("train", "val", "test"):
@@ -86,3 +92,15 @@ def test_multilingual_translation_trains_and_zero_shots_a_new_language_by_parame
     assert {f"bleu.joint.T1.en-{FAKE}", f"bleu.joint.T1.{FAKE}-en", f"bleu.de-{FAKE}.zeroshot",
             f"bleu.de-{FAKE}.pivot", f"bleu.de-{FAKE}.direct"} <= set(recorded)
     assert 0 <= recorded[f"offtarget.de-{FAKE}.zeroshot"] <= 1
+
+
+@pytest.mark.notebooks
+def test_translation_notebooks_train_a_new_pair_from_a_users_own_files_by_parameter(run_smoke):
+    metrics = run_smoke(["03", "03b"], f'pairs=["en-{FAKE}"]')
+    scratch, llm = metrics["03_translation"], metrics["03b_llm_translation"]
+    assert {f"bleu.parallel.en-{FAKE}.test", f"bleu.parallel.en-{FAKE}.test.greedy",
+            f"data.en-{FAKE}.train_pairs"} <= set(scratch)
+    assert "bleu.multi30k.en-de.test2016" not in scratch and "bleu.tatoeba.zh-en.test" not in scratch
+    new_pair = f"llm_mt.en-{FAKE}"
+    assert {f"{new_pair}.bleu", f"{new_pair}.full_ft.bleu", f"{new_pair}.prompted_k0.bleu"} <= set(llm)
+    assert not any(".zh-en." in key for key in llm)

@@ -65,8 +65,6 @@ PROFILES = read_settings()
 NONE_MEANS_ALL = {"eval_languages": "list", "caption_languages": "list", "question_languages": "list"}
 
 
-
-
 def check_profile(profile: str) -> str:
     """Return `profile` if it is a known profile, else raise naming the valid ones."""
     if not isinstance(profile, str) or profile not in PROFILES:
@@ -120,6 +118,18 @@ def check_overrides(notebook: str, overrides: dict[str, Any] | None) -> dict[str
 def settings(profile: str, notebook: str, overrides: dict[str, Any] | None = None) -> SimpleNamespace:
     """The settings of `notebook` under `profile`, with `overrides` (checked keys and types), as attributes."""
     return SimpleNamespace(**(section(profile, notebook) | check_overrides(notebook, overrides)))
+
+
+def for_pair(cfg: SimpleNamespace, key: str, pair: str) -> Any:
+    """Setting `key` for language pair `pair`: its entry in a `{pair: value}` mapping (`"*"`: every other
+    pair), or the setting itself when it is one value; a ProfileError says how to add a missing pair."""
+    value = getattr(cfg, key)
+    if not isinstance(value, dict):
+        return value
+    if pair in value or "*" in value:
+        return value.get(pair, value.get("*"))
+    raise ProfileError(f"setting {key!r} has no value for {pair!r} (it has {', '.join(value)}): add one, "
+                       f"e.g. -p {key}='{{\"{pair}\": …}}', or a \"*\" entry for every other pair")
 
 
 def profile_table():

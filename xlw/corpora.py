@@ -10,6 +10,8 @@ very end of a file are how some files end (Tatoeba's `cmn.txt` does), not segmen
 - Tatoeba (manythings.org files, English with any language: `tatoeba-cmn/cmn.txt` ships, add e.g.
   `tatoeba-deu/deu.txt`): no official split, so `load_tatoeba` makes one (see `tatoeba_splits`).
 - A user's own parallel corpus: `load_parallel` reads TSV (`src<TAB>tgt`) or JSONL (`{"src": …, "tgt": …}`).
+- Any language pair by name: `load_pair("en-cs", "train")` reads the user's `parallel/en-cs/train.tsv` if there is
+  one, else Multi30k, else Tatoeba (`pair_corpus` says which), so notebooks take their pairs from a setting.
 - WMT22 general test: source, reference A (`tgt`) and reference B (`tgt_b`).
 """
 
@@ -258,6 +260,75 @@ def load_parallel(path: str | Path) -> Dataset:
     if not rows:
         raise CorpusFormatError(f"{path}: no sentence pairs")
     return Dataset.from_dict({"src": [r[0] for r in rows], "tgt": [r[1] for r in rows]})
+
+
+PAIR_SPLITS = ("train", "val", "test")
+# the corpus split behind load_pair's train/val/test, and the test set's name in metric keys
+CORPUS_SPLITS = {"parallel": {"train": "train", "val": "val", "test": "test"},
+                 "multi30k": {"train": "train", "val": "val", "test": "test_2016_flickr"},
+                 "tatoeba": {"train": "train", "val": "val", "test": "test"}}
+CORPUS_TEST_NAME = {"parallel": "test", "multi30k": "test2016", "tatoeba": "test"}
+PARALLEL_SUFFIXES = (".tsv", ".tsv.gz", ".jsonl", ".jsonl.gz", ".txt", ".txt.gz")
+
+
+def _own_split(src_lang: str, tgt_lang: str, split: str) -> tuple[Path, bool] | None:
+    """(file, reversed) of the user's `parallel/<src>-<tgt>/<split>.*` (or `<tgt>-<src>`, read backwards), if any."""
+    for folder, reverse in ((f"{src_lang}-{tgt_lang}", False), (f"{tgt_lang}-{src_lang}", True)):
+        for suffix in PARALLEL_SUFFIXES:
+            path = data_root() / "parallel" / folder / f"{split}{suffix}"
+            if path.is_file():
+                return path, reverse
+    return None
+
+
+def pair_corpus(pair: str) -> str:
+    """The corpus `load_pair` reads for `pair` ('en-de'): 'parallel' (the user's own `parallel/<pair>/` files),
+    else 'multi30k' (both languages there), else 'tatoeba' (English with the other); else an error saying where
+    to put the files."""
+    src_lang, tgt_lang = direction(pair)
+    if _own_split(src_lang, tgt_lang, "train"):
+        return "parallel"
+    if {src_lang, tgt_lang} <= set(multi30k_languages()):
+        return "multi30k"
+    other = ({src_lang, tgt_lang} - {"en"}).pop()
+    if "en" in (src_lang, tgt_lang) and (other in tatoeba_languages() or other == "zh"):
+        return "tatoeba"
+    raise ValueError(f"no corpus for {pair!r} under {data_root()}: Multi30k has {', '.join(multi30k_languages())}, "
+                     f"Tatoeba pairs English with {', '.join(tatoeba_languages()) or 'none'}; put your own pairs in "
+                     f"parallel/{pair}/train.tsv, val.tsv and test.tsv (src<TAB>tgt, or .jsonl with src/tgt)")
+
+
+def direction(pair: str) -> tuple[str, str]:
+    """('de', 'fr') for 'de-fr'; a clear error for anything else."""
+    parts = pair.split("-")
+    if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
+        raise ValueError(f"direction {pair!r} must look like 'src-tgt' with two different languages, e.g. 'de-fr'")
+    return parts[0], parts[1]
+
+
+def pair_test_key(pair: str) -> str:
+    """The metric-key name of `pair`'s test set, e.g. 'multi30k.en-de.test2016' (in 'bleu.multi30k.en-de.test2016')."""
+    corpus = pair_corpus(pair)
+    return f"{corpus}.{pair}.{CORPUS_TEST_NAME[corpus]}"
+
+
+def load_pair(pair: str, split: str = "train", seed: int = 0) -> Dataset:
+    """`split` (train, val or test) of the corpus `pair_corpus` picks for `pair`, as `src`/`tgt` pairs
+    (`seed` fixes Tatoeba's split; Multi30k's test is test_2016_flickr)."""
+    _check_choice("split", split, PAIR_SPLITS)
+    src_lang, tgt_lang = direction(pair)
+    corpus = pair_corpus(pair)
+    if corpus == "multi30k":
+        return load_multi30k(CORPUS_SPLITS[corpus][split], src_lang, tgt_lang)
+    if corpus == "tatoeba":
+        return load_tatoeba(split, src_lang, tgt_lang, seed=seed)
+    found = _own_split(src_lang, tgt_lang, split)
+    if found is None:
+        raise DataNotFoundError(f"no {split} file for {pair!r}: expected "
+                                f"{data_root() / 'parallel' / pair / split}.tsv (or .jsonl, optionally .gz)")
+    path, reverse = found
+    pairs = load_parallel(path)
+    return pairs.rename_columns({"src": "tgt", "tgt": "src"}).select_columns(["src", "tgt"]) if reverse else pairs
 
 
 def disjoint_slices(n: int, sizes: dict[str, int], seed: int = 0) -> dict[str, list[int]]:

@@ -25,6 +25,7 @@ from datasets import Dataset
 from torch import nn
 
 from xlw.batching import in_input_order, padded_loader
+from xlw.corpora import direction
 from xlw.train import LossFn, TrainConfig, TrainResult, train
 
 TRANSLATOR_FILE = "xlw_translator.json"  # declared pairs and the restricted vocabulary of a saved translator
@@ -63,8 +64,6 @@ def encode_pairs(tokenizer, dataset: Dataset, src_lang: str | None, tgt_lang: st
     target are tokenized apart, as generation sees them (the prompt ends at `German:`, the model writes
     ` Ein …`); a target longer than `max_length` allows is cut, its <eos> kept.
     """
-    from xlw.multilingual import direction
-
     per_row = src_lang is None and tgt_lang is None
     needed = {"src", "tgt"} | ({"direction"} if per_row else set())
     missing = needed - set(dataset.column_names)

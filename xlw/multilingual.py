@@ -16,17 +16,10 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset, concatenate_datasets
 
+from xlw.corpora import direction
 from xlw.derivations import temperature_weights
 from xlw.generation import generate
 from xlw.tokenization import lang_tag
-
-
-def direction(pair: str) -> tuple[str, str]:
-    """('de', 'fr') for 'de-fr'; a clear error for anything else."""
-    parts = pair.split("-")
-    if len(parts) != 2 or not all(parts) or parts[0] == parts[1]:
-        raise ValueError(f"direction {pair!r} must look like 'src-tgt' with two different languages, e.g. 'de-fr'")
-    return parts[0], parts[1]
 
 
 def checked_pairs(pairs: Sequence[str]) -> list[str]:

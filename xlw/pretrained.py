@@ -244,7 +244,9 @@ def trainable_parameters(model: torch.nn.Module) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m xlw.pretrained install NAME…`: make offline copies."""
-    parser = argparse.ArgumentParser(prog="python -m xlw.pretrained", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="xlw models", description=__doc__.splitlines()[0],
+                                     epilog="example:\n  xlw models install gemma-3-270m all-minilm-l6-v2",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["install"])
     parser.add_argument("names", nargs="+", choices=sorted(MODELS))
     parser.add_argument("--force", action="store_true", help="convert again even if a copy exists")

@@ -320,7 +320,10 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the process exit code."""
-    parser = argparse.ArgumentParser(prog="python -m xlw.report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="xlw report", description=__doc__.splitlines()[0],
+                                     epilog="example:\n  xlw report --only 05 -p test_size=200 "
+                                            "-p eval_languages='[\"en\",\"th\"]'",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default=DEFAULT_PROFILE, help="smoke | cpu | gpu (default: %(default)s)")
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="stems or numbers, e.g. 01_math or 01")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",

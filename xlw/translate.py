@@ -19,11 +19,11 @@ from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
+from xlw.corpora import direction
 from xlw.deploy import int8_dynamic
 from xlw.generation import generate
 from xlw.llm_mt import is_translator, load_translator, prompted_translate
 from xlw.models import load_seq2seq
-from xlw.multilingual import direction
 from xlw.tokenization import lang_tag
 
 OPUS_MT_NAME = re.compile(r"opus-mt-([a-z]{2,3})-([a-z]{2,3})$")
@@ -85,7 +85,10 @@ def translate_lines(translate_batch: Callable[[list[str]], list[str]], lines: It
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line: model, pair, input/output files, batch size, beams, int8."""
-    parser = argparse.ArgumentParser(prog="python -m xlw.translate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="xlw translate", description=__doc__.splitlines()[0],
+                                     epilog="example:\n  echo 'A dog runs.' | "
+                                            "xlw translate cache/cpu/03b_llm_translation/en-de --pair en-de",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="a folder saved with save_pretrained, or a hub model id")
     parser.add_argument("--pair", required=True, help="source-target languages, e.g. en-de")
     parser.add_argument("--input", type=Path, help="a UTF-8 text file, one sentence per line (default: stdin)")

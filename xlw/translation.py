@@ -11,6 +11,7 @@ from datasets import Dataset
 
 from xlw import metrics
 from xlw.batching import seq2seq_loader
+from xlw.config import for_pair
 from xlw.generation import generate
 from xlw.models import translation_model
 from xlw.multilingual import checked_pairs
@@ -61,10 +62,10 @@ def train_translation(model, tokenizer, train_set: Dataset, val_set: Dataset, cf
 def fit_translation(pair: str, train_set: Dataset, val_set: Dataset, cfg: SimpleNamespace,
                     output_dir: Path, seed: int = 0) -> tuple[object, object, TrainResult]:
     """Build (or load) the model for `pair`, train it with validation BLEU, save the best to `output_dir/best`."""
-    model, tokenizer = build_translation_model(train_set, cfg, cfg.hub_model[pair])
+    model, tokenizer = build_translation_model(train_set, cfg, for_pair(cfg, "hub_model", pair))
     declare_pairs(model, [pair])
-    result = train_translation(model, tokenizer, train_set, val_set, cfg, cfg.max_steps[pair], output_dir, seed,
-                               tgt_lang=pair.split("-")[1])
+    result = train_translation(model, tokenizer, train_set, val_set, cfg, for_pair(cfg, "max_steps", pair),
+                               output_dir, seed, tgt_lang=pair.split("-")[1])
     return model, tokenizer, result
 
 
