@@ -1,6 +1,6 @@
 """Inference speed: xlw's length-sorted batched generation vs one-sentence-at-a-time `generate`.
 
-    .venv/bin/python benchmarks/generation_speed.py --model cache/cpu/03_translation/en-de/best --n 200
+    .venv/bin/python benchmarks/generation_speed.py --n 200   # 03's en-de model from the cache, or --model FOLDER
 
 Loads a translation model saved by notebook 03 (or any seq2seq model folder or hub id), translates
 the first `n` sentences of Multi30k test_2016_flickr both ways, greedy and with beam 4, and prints
@@ -16,18 +16,20 @@ import xlw
 from xlw.corpora import load_multi30k
 from xlw.generation import generate
 from xlw.models import load_seq2seq
+from xlw.trained import cache_entry
+from xlw.translation import trained_translation
 
 
 def main() -> None:
     """Time both ways of generating for greedy and beam search; print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="cache/cpu/03_translation/en-de/best")
+    parser.add_argument("--model", help="a seq2seq folder or hub id (default: 03's cpu en-de model)")
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--src", default="en")
     parser.add_argument("--tgt", default="de")
     args = parser.parse_args()
     xlw.setup(profile="cpu", seed=0, notebook="03_translation")
-    model, tokenizer = load_seq2seq(args.model)
+    model, tokenizer = load_seq2seq(args.model or trained_translation(cache_entry("cpu", "03_translation", "en-de")))
     sources = list(load_multi30k("test_2016_flickr", args.src, args.tgt)["src"])[: args.n]
     for beams in (1, 4):
         tic = time.perf_counter()

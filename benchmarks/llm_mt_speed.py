@@ -1,7 +1,7 @@
 """Speed of causal-LM translation: the plain 🤗 path against target-only loss and a restricted output layer.
 
     .venv/bin/python benchmarks/llm_mt_speed.py                                  # Gemma-3-270M + fresh LoRA
-    .venv/bin/python benchmarks/llm_mt_speed.py --model cache/cpu/03b_llm_translation/en-de --bleu 200
+    .venv/bin/python benchmarks/llm_mt_speed.py --model cache/cpu/03b_llm_translation/en-de-<key> --bleu 200
 
 Times, in one run on the same batches, training tokens/s (forward + backward) of
 `model(input_ids, labels=…)` — full-vocabulary logits at every position — against

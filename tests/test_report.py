@@ -258,3 +258,34 @@ def test_a_notebook_stopped_mid_training_resumes_to_the_same_metrics(tmp_path, n
     for key in ("loss", "w"):
         assert resumed[key] == pytest.approx(uninterrupted[key], rel=0, abs=1e-6), key
     assert not list(kept.glob("00_a-*"))  # a success removes the checkpoints
+
+
+def test_a_notebook_depends_on_the_modules_it_reaches_and_the_settings_it_names(tmp_path):
+    from xlw.provenance import changed_inputs, modules_used
+
+    package = tmp_path / "xlw"
+    package.mkdir()
+    (package / "__init__.py").write_text("from xlw.config import settings\n")
+    (package / "config.py").write_text("import json\n")
+    (package / "qa.py").write_text("def f():\n    from xlw import metrics  # lazy imports count too\n")
+    (package / "metrics.py").write_text("")
+    (package / "translate.py").write_text("")
+    (package / "deploy.py").write_text('CMD = ["-m", "xlw.translate"]\n')
+    (package / "unused.py").write_text("import xlw.qa\n")
+    code = "import xlw\nfrom xlw.qa import f\nxlw.show_source(f)\nsubprocess.run(['python', '-m', 'xlw.deploy'])"
+    assert [p.stem for p in modules_used(code, package)] == ["__init__", "config", "deploy", "metrics", "qa",
+                                                              "translate"]
+    recorded = {"inputs": {"notebook": "a", "xlw/qa.py": "b"}}
+    assert changed_inputs(recorded, {"notebook": "a", "xlw/qa.py": "b"}) == []
+    assert changed_inputs(recorded, {"notebook": "a", "xlw/qa.py": "c", "data": "d"}) == ["data", "xlw/qa.py"]
+    assert changed_inputs("an old single digest", {}) == ["no recorded inputs"]
+
+
+def test_real_notebooks_reach_only_their_modules():
+    from xlw.provenance import inputs
+
+    found = inputs(project_root() / "notebooks" / "05_qa.ipynb", "smoke", {})
+    assert "xlw/qa.py" in found and "xlw/settings/05_qa.yaml" in found
+    assert "xlw/translation.py" not in found and "xlw/settings/03_translation.yaml" not in found
+    assert "xlw/settings/03_translation.yaml" in inputs(project_root() / "notebooks" / "03b_llm_translation.ipynb",
+                                                        "smoke", {})

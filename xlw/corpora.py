@@ -298,6 +298,15 @@ def pair_corpus(pair: str) -> str:
                      f"parallel/{pair}/train.tsv, val.tsv and test.tsv (src<TAB>tgt, or .jsonl with src/tgt)")
 
 
+def has_pair(pair: str) -> bool:
+    """Whether `load_pair` finds a corpus for `pair`."""
+    try:
+        pair_corpus(pair)
+    except ValueError:
+        return False
+    return True
+
+
 def direction(pair: str) -> tuple[str, str]:
     """('de', 'fr') for 'de-fr'; a clear error for anything else."""
     parts = pair.split("-")

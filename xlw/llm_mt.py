@@ -25,8 +25,11 @@ from datasets import Dataset
 from torch import nn
 
 from xlw.batching import in_input_order, padded_loader
-from xlw.corpora import direction
+from xlw.config import for_pair
+from xlw.corpora import direction, head, load_pair
+from xlw.env import pick_device
 from xlw.train import LossFn, TrainConfig, TrainResult, train
+from xlw.trained import CacheEntry, reuse_or_train
 
 TRANSLATOR_FILE = "xlw_translator.json"  # declared pairs and the restricted vocabulary of a saved translator
 
@@ -190,6 +193,40 @@ def fit_translator(model, tokenizer, pairs: Dataset, src_lang: str | None, tgt_l
                             max_steps=max_steps, eval_every=max(1, max_steps // 10),
                             mixed_precision=cfg.mixed_precision, seed=seed)
     return train(model, loader, train_cfg, loss_fn=target_loss(vocabulary, cfg.label_smoothing))
+
+
+def translator_pool(pair: str, seed: int = 0) -> Dataset:
+    """03b's training pool of `pair`: every training pair `load_pair` finds, shuffled by `seed` (a model
+    trained on N pairs takes the first N)."""
+    return load_pair(pair, "train").shuffle(seed=seed)
+
+
+def fine_tune_translator(pairs: Dataset, pair: str, cfg, max_steps: int, vocabulary: torch.Tensor | None,
+                         seed: int = 0, method: str = "lora", device: torch.device | None = None):
+    """(model, TrainResult): a fresh `cfg.model` (`translator_model`) fine-tuned on `pairs` of `pair`."""
+    model, tokenizer = translator_model(cfg, method, seed)
+    model = model.to(device or pick_device())
+    return model, fit_translator(model, tokenizer, pairs, *direction(pair), cfg, max_steps, vocabulary, seed)
+
+
+def trained_translator(entry: CacheEntry) -> Path:
+    """The folder of 03b's main translator of a pair (`entry`: `cache_entry(profile, "03b_llm_translation",
+    pair, seed)`), trained here as 03b trains it when the cache does not hold it yet."""
+    from types import SimpleNamespace
+
+    from xlw.pretrained import load_tokenizer, resolve
+
+    cfg, pair, seed = SimpleNamespace(**entry.recipe["settings"]), entry.recipe["name"], entry.recipe["seed"]
+
+    def train_it(folder: Path) -> None:
+        pool = translator_pool(pair, seed)
+        left = load_tokenizer(resolve(cfg.model, cfg.model_source), "left")
+        vocabulary = target_vocabulary(left, head(list(pool["tgt"]), cfg.vocab_size))
+        model, _ = fine_tune_translator(head(pool, for_pair(cfg, "train_size", pair)), pair, cfg,
+                                        for_pair(cfg, "max_steps", pair), vocabulary, seed)
+        save_translator(model, left, folder, [pair], vocabulary)
+
+    return reuse_or_train(entry, train_it)
 
 
 class RestrictedHead(nn.Module):

@@ -1,52 +1,122 @@
 """What produced a report: a fingerprint of its inputs, so an unchanged notebook need not run again.
 
-The fingerprint hashes the notebook file, every module of the `xlw` package and its settings files
-(`xlw/settings/*.yaml`), the declared and locked dependencies (`pyproject.toml`, `constraints.txt`),
-the profile and parameters, and every data file under `XLW_DATA` (names and bytes). It does not see the
+A notebook's inputs are the notebook file; the `xlw` modules it names (`from xlw.qa import …`,
+`xlw.show_source`, `python -m xlw.translate`) and, transitively, those they name; the settings files of
+every notebook whose name it mentions (its own, and e.g. 03's for 03b); the declared and locked
+dependencies (`pyproject.toml`, `constraints.txt`); the profile and parameters; and every data file under
+`XLW_DATA`. Editing a module re-runs only the notebooks that reach it. The fingerprint does not see the
 model cache: a notebook that loads another's checkpoint trusts that the other was produced by the same code.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
+import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 from xlw.data import DataNotFoundError, data_root, project_root
 
-FINGERPRINTS = "fingerprints.json"  # {stem: fingerprint} beside the reports of a profile
+FINGERPRINTS = "fingerprints.json"  # {stem: {"fingerprint": …, "inputs": {name: sha256}}} beside the reports
+_NAMED = re.compile(r"\bxlw\.(\w+)|\bfrom\s+xlw\s+import\s+\(?([\w\s,]+)")
 
 
-def _digest_files(digest, root: Path, files: list[Path]) -> None:
-    for path in sorted(files):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def fingerprint(notebook: Path, profile: str, parameters: dict[str, Any]) -> str:
-    """The sha256 of everything that decides what `notebook` computes under `profile` and `parameters`."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps({"profile": profile, "parameters": parameters}, sort_keys=True, default=str).encode())
-    digest.update(notebook.read_bytes())
+def _named_modules(text: str, package: Path) -> set[str]:
+    """Module names of `package` that notebook code names: `xlw.<name>` anywhere, `from xlw import <names>`."""
+    names = set()
+    for dotted, imported in _NAMED.findall(text):
+        names.update([dotted] if dotted else re.findall(r"\w+", imported))
+    return {n for n in names if (package / f"{n}.py").is_file()}
+
+
+def _imported_modules(module: Path, package: Path) -> set[str]:
+    """Module names of `package` that `module` imports (anywhere, lazy imports too) or runs as `-m xlw.<name>`."""
+    names = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "xlw":
+            names.update(a.name for a in node.names) if node.module == "xlw" else names.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            names.update(a.name.split(".")[1] for a in node.names if a.name.startswith("xlw."))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("xlw."):
+            names.add(node.value[4:])
+    return {n for n in names if (package / f"{n}.py").is_file()}
+
+
+def modules_used(code: str, package: Path | None = None) -> list[Path]:
+    """The `xlw` module files notebook `code` reaches: `__init__` (every `import xlw`), the modules it names
+    and, transitively, the modules those import."""
+    package = package or project_root() / "xlw"
+    todo, seen = {"__init__"} | _named_modules(code, package), set()
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        todo |= _imported_modules(package / f"{name}.py", package) - seen
+    return sorted(package / f"{n}.py" for n in seen)
+
+
+def notebook_source(notebook: Path) -> str:
+    """The code of `notebook`'s cells, joined."""
+    return "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+
+
+@cache
+def _data_digest(root: str) -> str:
+    """One sha256 over every file under `root` (names and bytes), computed once per process."""
+    digest, base = hashlib.sha256(), Path(root)
+    for path in sorted(p for p in base.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def inputs(notebook: Path, profile: str, parameters: dict[str, Any]) -> dict[str, str]:
+    """{input: sha256} of everything that decides what `notebook` computes under `profile` and `parameters`."""
     root = project_root()
+    code = notebook_source(notebook)
+    modules = modules_used(code, root / "xlw")
+    settings = [p for p in (root / "xlw" / "settings").glob("*.yaml") if p.stem == notebook.stem or p.stem in code]
     declared = [root / f for f in ("pyproject.toml", "constraints.txt") if (root / f).exists()]
-    _digest_files(digest, root, [*root.glob("xlw/*.py"), *root.glob("xlw/settings/*.yaml"), *declared])
+    found = {"run": _sha(json.dumps({"profile": profile, "parameters": parameters}, sort_keys=True,
+                                    default=str).encode()),
+             "notebook": _sha(notebook.read_bytes())}
+    found |= {str(p.relative_to(root)): _sha(p.read_bytes()) for p in [*modules, *settings, *declared]}
     try:
         data = data_root()
     except DataNotFoundError:  # XLW_DATA names no folder: the notebook will say so itself
         data = None
     if data is not None and data.is_dir():
-        _digest_files(digest, data, [p for p in data.rglob("*") if p.is_file()])
-    return digest.hexdigest()
+        found["data"] = _data_digest(str(data))
+    return dict(sorted(found.items()))
 
 
-def load_fingerprints(out_dir: Path) -> dict[str, str]:
-    """The fingerprints of the reports in `out_dir` ({} when none were recorded)."""
+def fingerprint(found: dict[str, str]) -> str:
+    """One sha256 of an `inputs` record."""
+    return _sha(json.dumps(found, sort_keys=True).encode())
+
+
+def changed_inputs(recorded: dict | str | None, found: dict[str, str]) -> list[str]:
+    """The inputs that differ between a report's `recorded` entry and `found` now ([] when none do)."""
+    if not isinstance(recorded, dict):  # no report yet, or one recorded before inputs were listed
+        return ["no recorded inputs"]
+    before = recorded.get("inputs", {})
+    return sorted(k for k in before.keys() | found.keys() if before.get(k) != found.get(k))
+
+
+def load_fingerprints(out_dir: Path) -> dict[str, dict]:
+    """The recorded inputs of the reports in `out_dir` ({} when none were recorded)."""
     path = out_dir / FINGERPRINTS
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def save_fingerprint(out_dir: Path, stem: str, value: str) -> None:
-    """Record that the report `stem` in `out_dir` was produced by inputs with fingerprint `value`."""
-    recorded = load_fingerprints(out_dir) | {stem: value}
+def save_fingerprint(out_dir: Path, stem: str, found: dict[str, str]) -> None:
+    """Record that the report `stem` in `out_dir` was produced by the inputs `found`."""
+    recorded = load_fingerprints(out_dir) | {stem: {"fingerprint": fingerprint(found), "inputs": found}}
     (out_dir / FINGERPRINTS).write_text(json.dumps(dict(sorted(recorded.items())), indent=2) + "\n")

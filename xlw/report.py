@@ -11,7 +11,8 @@ Each notebook records its numbers through `Session.record`, which writes the JSO
 `metrics.json` and `summary.md`. A failing notebook is reported with its error cell and makes the
 run exit non-zero; the others still run. A failed run never replaces a good report: it is kept as
 `<stem>.failed.ipynb`/`.html`, and the last good report and its metrics stay. A notebook whose inputs
-(`xlw.provenance.fingerprint`) are those of its report is reused, not run again, unless `--force`; one that
+(`xlw.provenance.inputs`: the notebook, the `xlw` modules it reaches, its settings, …) are those of its
+report is reused, not run again, unless `--force`; the others say which inputs changed. One that
 stopped mid-training resumes from its last checkpoint when run again (`xlw.checkpoints`).
 `index.html` is the front page of a profile's reports (`xlw.front_page`).
 """
@@ -35,7 +36,7 @@ from xlw.config import DEFAULT_PROFILE, ProfileError, check_overrides, check_pro
 from xlw.data import project_root
 from xlw.env import METRICS_FILE_ENV, PROGRESS_ENV
 from xlw.front_page import write_front_page
-from xlw.provenance import fingerprint, load_fingerprints, save_fingerprint
+from xlw.provenance import changed_inputs, fingerprint, inputs, load_fingerprints, save_fingerprint
 
 NOTEBOOK_GLOBS = ("[0-9][0-9]_*.ipynb", "[0-9][0-9][a-z]_*.ipynb")  # 03b_… reads right after 03_…
 RESERVED_PARAMETERS = {"profile"}
@@ -297,20 +298,22 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
     known, done = load_fingerprints(out_dir), read_metrics(out_dir)
     results, reused = [], []
     for i, notebook in enumerate(notebooks, 1):
-        stamp = fingerprint(notebook, profile, parameters)
-        if not force and known.get(notebook.stem) == stamp and notebook.stem in done:
+        found = inputs(notebook, profile, parameters)
+        changed = changed_inputs(known.get(notebook.stem), found)
+        if not force and not changed and notebook.stem in done:
             print(f"[{i}/{len(notebooks)}] {notebook.stem}: reused, inputs unchanged (--force runs it)", flush=True)
             reused.append(notebook.stem)
             continue
-        print(f"[{i}/{len(notebooks)}] {notebook.stem} ({profile}) ...", flush=True)
-        checkpoints = project_root() / "cache" / profile / "checkpoints" / f"{notebook.stem}-{stamp[:16]}"
+        why = "forced" if force else "changed: " + ", ".join(changed[:6]) + (" …" if len(changed) > 6 else "")
+        print(f"[{i}/{len(notebooks)}] {notebook.stem} ({profile}; {why}) ...", flush=True)
+        checkpoints = project_root() / "cache" / profile / "checkpoints" / f"{notebook.stem}-{fingerprint(found)[:16]}"
         result = execute(notebook, out_dir, profile, parameters, kernel, timeout_s, checkpoints)
         status = "ok" if result.error is None else "FAILED"
         print(f"[{i}/{len(notebooks)}] {notebook.stem}: {status} ({result.runtime_s} s)", flush=True)
         if result.error:
             print(result.error, flush=True)
         else:
-            save_fingerprint(out_dir, notebook.stem, stamp)
+            save_fingerprint(out_dir, notebook.stem, found)
         results.append(result)
     metrics = write_metrics(out_dir, results)
     summary = write_summary(out_dir, profile, results, metrics, reused, parameters)

@@ -86,8 +86,8 @@ def translate_lines(translate_batch: Callable[[list[str]], list[str]], lines: It
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line: model, pair, input/output files, batch size, beams, int8."""
     parser = argparse.ArgumentParser(prog="xlw translate", description=__doc__.splitlines()[0],
-                                     epilog="example:\n  echo 'A dog runs.' | "
-                                            "xlw translate cache/cpu/03b_llm_translation/en-de --pair en-de",
+                                     epilog="example (the folder 03b printed):\n  echo 'A dog runs.' | "
+                                            "xlw translate cache/cpu/03b_llm_translation/en-de-<key> --pair en-de",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="a folder saved with save_pretrained, or a hub model id")
     parser.add_argument("--pair", required=True, help="source-target languages, e.g. en-de")

@@ -12,10 +12,12 @@ from datasets import Dataset
 from xlw import metrics
 from xlw.batching import seq2seq_loader
 from xlw.config import for_pair
+from xlw.corpora import head, load_pair
 from xlw.generation import generate
 from xlw.models import translation_model
 from xlw.multilingual import checked_pairs
 from xlw.train import TrainConfig, TrainResult, seq2seq_loss, train
+from xlw.trained import reuse_or_train
 
 LABEL_SMOOTHING = 0.1  # as in Vaswani et al. (2017); the loss is derived in 01_math
 
@@ -67,6 +69,24 @@ def fit_translation(pair: str, train_set: Dataset, val_set: Dataset, cfg: Simple
     result = train_translation(model, tokenizer, train_set, val_set, cfg, for_pair(cfg, "max_steps", pair),
                                output_dir, seed, tgt_lang=pair.split("-")[1])
     return model, tokenizer, result
+
+
+def pair_splits(pair: str, cfg: SimpleNamespace) -> dict[str, Dataset]:
+    """03's train/val/test sets of `pair`: the first `train_size`/`val_size`/`test_size` pairs `load_pair` finds."""
+    sizes = {"train": cfg.train_size, "val": cfg.val_size, "test": cfg.test_size}
+    return {split: head(load_pair(pair, split), n) for split, n in sizes.items()}
+
+
+def trained_translation(entry) -> Path:
+    """The `best` folder of 03's model of a pair (`entry`: `cache_entry(profile, "03_translation", pair, seed)`),
+    trained here as 03 trains it when the cache does not hold it yet."""
+    cfg, pair = SimpleNamespace(**entry.recipe["settings"]), entry.recipe["name"]
+
+    def train_it(folder: Path) -> None:
+        data = pair_splits(pair, cfg)
+        fit_translation(pair, data["train"], data["val"], cfg, folder, seed=entry.recipe["seed"])
+
+    return reuse_or_train(entry, train_it) / "best"
 
 
 def score_translations(model, tokenizer, test_set: Dataset, tgt_lang: str, num_beams: int = 1,
