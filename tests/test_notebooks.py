@@ -35,6 +35,7 @@ def smoke_run(tmp_path_factory):
 
 
 @pytest.mark.notebooks
+@pytest.mark.timeout(2400)  # the first of these runs every notebook (the fixture): 13 under smoke, ~10-15 min
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_under_smoke_and_records_metrics(path, smoke_run):
     results, metrics = smoke_run
