@@ -275,6 +275,9 @@ def test_a_notebook_depends_on_the_modules_it_reaches_and_the_settings_it_names(
     code = "import xlw\nfrom xlw.qa import f\nxlw.show_source(f)\nsubprocess.run(['python', '-m', 'xlw.deploy'])"
     assert [p.stem for p in modules_used(code, package)] == ["__init__", "config", "deploy", "metrics", "qa",
                                                               "translate"]
+    (package / "plot.py").write_text("")
+    assert {p.stem for p in modules_used("from xlw import metrics\nfrom xlw.plot import f\n", package)} >= {
+        "metrics", "plot"}  # the line after a `from xlw import` counts too
     recorded = {"inputs": {"notebook": "a", "xlw/qa.py": "b"}}
     assert changed_inputs(recorded, {"notebook": "a", "xlw/qa.py": "b"}) == []
     assert changed_inputs(recorded, {"notebook": "a", "xlw/qa.py": "c", "data": "d"}) == ["data", "xlw/qa.py"]

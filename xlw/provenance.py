@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,29 +22,23 @@ import nbformat
 from xlw.data import DataNotFoundError, data_root, project_root
 
 FINGERPRINTS = "fingerprints.json"  # {stem: {"fingerprint": …, "inputs": {name: sha256}}} beside the reports
-_NAMED = re.compile(r"\bxlw\.(\w+)|\bfrom\s+xlw\s+import\s+\(?([\w\s,]+)")
 
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _named_modules(text: str, package: Path) -> set[str]:
-    """Module names of `package` that notebook code names: `xlw.<name>` anywhere, `from xlw import <names>`."""
+def _named_modules(code: str, package: Path) -> set[str]:
+    """Module names of `package` that Python `code` names: imports (anywhere, lazy ones too), `xlw.<name>`
+    attributes, and `"xlw.<name>"` strings (`python -m xlw.translate`)."""
     names = set()
-    for dotted, imported in _NAMED.findall(text):
-        names.update([dotted] if dotted else re.findall(r"\w+", imported))
-    return {n for n in names if (package / f"{n}.py").is_file()}
-
-
-def _imported_modules(module: Path, package: Path) -> set[str]:
-    """Module names of `package` that `module` imports (anywhere, lazy imports too) or runs as `-m xlw.<name>`."""
-    names = set()
-    for node in ast.walk(ast.parse(module.read_text())):
+    for node in ast.walk(ast.parse(code)):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "xlw":
             names.update(a.name for a in node.names) if node.module == "xlw" else names.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):
             names.update(a.name.split(".")[1] for a in node.names if a.name.startswith("xlw."))
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "xlw":
+            names.add(node.attr)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("xlw."):
             names.add(node.value[4:])
     return {n for n in names if (package / f"{n}.py").is_file()}
@@ -59,7 +52,7 @@ def modules_used(code: str, package: Path | None = None) -> list[Path]:
     while todo:
         name = todo.pop()
         seen.add(name)
-        todo |= _imported_modules(package / f"{name}.py", package) - seen
+        todo |= _named_modules((package / f"{name}.py").read_text(), package) - seen
     return sorted(package / f"{n}.py" for n in seen)
 
 
