@@ -66,8 +66,11 @@ class Playground:
 
     def language_id(self):
         """The character n-gram identifier of notebook 11, fitted on every language with feedback data here."""
-        return self._once("lid", lambda: (lambda d: fit_language_id(d.text, d.lang, self.seed))(
-            language_id_data(stream_languages(), 1000, self.seed)))
+        def fit():
+            data = language_id_data(stream_languages(), 1000, self.seed)
+            return fit_language_id(data.text, data.lang, self.seed)
+
+        return self._once("lid", fit)
 
     def language(self, text: str) -> pd.Series:
         """The identifier's probability of each language, highest first."""
@@ -86,7 +89,9 @@ class Playground:
     def translations(self, text: str, src: str, tgt: str, beams: int = 1) -> pd.DataFrame:
         """Each trained translator's candidates for `src`→`tgt` (a note for each one missing)."""
         pair, rows = f"{src}-{tgt}", []
-        if pair in settings(self.profile, "03_translation").pairs:
+        marian_pairs = settings(self.profile, "03_translation").pairs
+        llm_pairs = settings(self.profile, "03b_llm_translation").pairs
+        if pair in marian_pairs:
             marian = self._marian(pair)
             if marian is None:
                 self.notes.append(not_trained("03_translation", pair, self.profile))
@@ -95,7 +100,7 @@ class Playground:
                 inputs = tokenizer([text], return_tensors="pt")
                 rows.append(candidates(model, tokenizer, inputs, beams, self.max_new_tokens).assign(
                     system="Marian from scratch (03)"))
-        if pair in settings(self.profile, "03b_llm_translation").pairs:
+        if pair in llm_pairs:
             llm = self._llm(pair)
             if llm is None:
                 self.notes.append(not_trained("03b_llm_translation", pair, self.profile))
@@ -106,7 +111,7 @@ class Playground:
                     found = candidates(model, tokenizer, inputs, beams, self.max_new_tokens,
                                        eos_token_id=stop_ids(tokenizer), pad_token_id=tokenizer.pad_token_id)
                 rows.append(found.assign(system="Gemma-3-270M + LoRA (03b)"))
-        known = {*settings(self.profile, "03_translation").pairs, *settings(self.profile, "03b_llm_translation").pairs}
+        known = {*marian_pairs, *llm_pairs}
         if pair not in known:
             self.notes.append(f"no translator for {pair}: 03 and 03b train {', '.join(sorted(known))} (add {pair} to "
                               "`pairs` in xlw/settings/03b_llm_translation.yaml, then `make reports ONLY=03b`)")

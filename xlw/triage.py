@@ -99,6 +99,7 @@ class Translators:
         self.generate = {"max_new_tokens": max_new_tokens, "length_ratio": length_ratio, "progress": False}
         self.llm = settings(profile, "03b_llm_translation")
         self.models: dict[str, tuple] = {}
+        self.examples: dict[str, list[tuple[str, str]]] = {}
 
     def kind(self, src: str, tgt: str) -> str:
         """How `src`→`tgt` is translated: 'fine-tuned', 'prompted k=K' or 'prompted k=0'."""
@@ -125,12 +126,16 @@ class Translators:
         pair = f"{src}-{tgt}"
         kind = self.kind(src, tgt)
         model, tokenizer, vocabulary = self._model(pair if kind == "fine-tuned" else "base")
-        examples = []
-        if kind == f"prompted k={self.shots}" and self.shots:
-            shots = head(load_pair(pair, "train"), self.shots)
-            examples = list(zip(shots["src"], shots["tgt"]))
+        examples = self._examples(pair) if kind == f"prompted k={self.shots}" and self.shots else []
         return prompted_translate(model, tokenizer, list(texts), examples, src, tgt, vocabulary=vocabulary,
                                   **self.generate)
+
+    def _examples(self, pair: str) -> list[tuple[str, str]]:
+        """The first `shots` training pairs of `pair`: read once, not at every batch."""
+        if pair not in self.examples:
+            shots = head(load_pair(pair, "train"), self.shots)
+            self.examples[pair] = list(zip(shots["src"], shots["tgt"]))
+        return self.examples[pair]
 
 
 @dataclass
