@@ -180,3 +180,44 @@ def test_a_trained_classifier_is_saved_merged_cached_and_reused(tmp_path, monkey
     monkeypatch.setattr("xlw.sentiment.fit_classifier", lambda *a, **k: calls.append(1))
     assert trained_classifier(entry) == folder and not calls  # reused, not trained again
     np.testing.assert_allclose(predict_logits(*load_classifier(folder), texts, 32), first, atol=1e-6)
+
+
+def test_match_prior_recentres_a_shifted_head_without_labels():
+    from xlw.sentiment import match_prior
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 200)
+    clean = np.eye(3)[labels] * 3.0 + rng.normal(0, 1.0, (600, 3))  # separable around a balanced prior
+    shifted = clean + np.array([0.0, 4.0, 0.0])  # a language whose every text leans neutral
+    assert (shifted.argmax(axis=1) == 1).mean() > 0.8
+    offsets = match_prior(shifted, [1 / 3] * 3)
+    fixed = shifted - offsets
+    probs = np.exp(fixed) / np.exp(fixed).sum(axis=1, keepdims=True)
+    assert np.allclose(probs.mean(axis=0), 1 / 3, atol=1e-4)
+    assert (fixed.argmax(axis=1) == labels).mean() == pytest.approx((clean.argmax(axis=1) == labels).mean(), abs=0.02)
+    with pytest.raises(ValueError, match="positive prior summing to 1"):
+        match_prior(shifted, [0.5, 0.5])
+
+
+def test_zero_shot_rows_report_raw_and_recentred_heads(monkeypatch):
+    import xlw.sentiment as sentiment
+
+    rng = np.random.default_rng(1)
+    labels = np.repeat([0, 1, 2], 40)
+
+    def logits_of(texts):  # a text "<lang> <label> <i>": English separable, German shifted towards neutral by 4
+        lang, label = zip(*[(t.split()[0], int(t.split()[1])) for t in texts])
+        out = np.eye(3)[list(label)] * 3.0 + rng.normal(0, 0.8, (len(texts), 3))
+        return out + np.array([0.0, 4.0, 0.0]) * (np.array(lang) == "de")[:, None]
+
+    monkeypatch.setattr(sentiment, "predict_logits", lambda model, tok, texts, max_length: logits_of(texts))
+    tests = {lang: pd.DataFrame({"text": [f"{lang} {y} {i}" for i, y in enumerate(labels)], "label": labels})
+             for lang in ("en", "de")}
+    unlabelled = {lang: list(frame.text) for lang, frame in tests.items()}  # labels are inside the fake text only
+    rows, predictions, offsets = sentiment.zero_shot_rows(None, None, tests, unlabelled, [1 / 3] * 3, 64)
+    table = rows.set_index(["lang", "method"])
+    assert table.loc[("de", "zeroshot_raw"), "top_share"] > 0.8  # collapsed into neutral
+    assert table.loc[("de", "zeroshot"), "macro_f1"] > table.loc[("de", "zeroshot_raw"), "macro_f1"] + 0.4
+    assert table.loc[("de", "zeroshot"), "top_share"] < 0.45
+    assert abs(offsets["en"]).max() < 0.5 < offsets["de"][1] - offsets["de"][0]
+    assert set(predictions) == {(lang, m) for lang in ("en", "de") for m in ("zeroshot_raw", "zeroshot")}

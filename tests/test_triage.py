@@ -104,3 +104,36 @@ def test_the_stream_is_balanced_and_the_identifier_never_sees_it():
     assert not set(lid.text) & set(stream.text)
     with pytest.raises(ValueError, match="UMSAB has .*ChnSentiCorp gives zh"):
         feedback_stream(["qaa"], 6)
+
+
+def test_a_prompted_direction_keeps_the_target_languages_vocabulary(monkeypatch):
+    import xlw.triage as triage_module
+    from xlw.llm_mt import target_vocabulary
+
+    seen = {}
+    monkeypatch.setattr(triage_module, "prompted_translate",
+                        lambda model, tok, texts, examples, src, tgt, vocabulary, **kw: seen.update(
+                            {(src, tgt): (vocabulary, examples, tok)}) or list(texts))
+    translators = triage_module.Translators("smoke", 0, shots=2, max_new_tokens=4, length_ratio=1.5,
+                                            target_texts={"fr": ["Un chien court.", "Deux chats dorment."]})
+    assert translators.kind("en", "fr") == "prompted k=2"  # Multi30k has en-fr; 03b does not fine-tune it
+    assert translators(["A dog runs."], "en", "fr") == ["A dog runs."]
+    vocabulary, examples, tokenizer = seen["en", "fr"]
+    assert len(examples) == 2
+    expected = target_vocabulary(tokenizer, ["Un chien court.", "Deux chats dorment."] + [t for _, t in examples])
+    assert torch.equal(vocabulary, expected) and len(vocabulary) < len(tokenizer) // 2
+    translators(["Ein Hund."], "de", "fr")
+    assert seen["de", "fr"][0] is vocabulary  # built once per target language
+    translators(["Un chien."], "fr", "de")
+    assert seen["fr", "de"][0] is None  # no German text given: the whole vocabulary
+
+
+def test_sentiment_offsets_apply_to_the_language_the_classifier_reads():
+    parts = toy_parts()
+    parts.sentiment_offsets = {"de": np.array([0.0, 5.0, 0.0])}  # German leans neutral by 5: take it back
+    texts = ["die Katze ist froh", "the cat is happy"]
+    parts.classify = lambda batch: np.array([[0.0, 5.5, 1.0] if "Katze" in t else [0.0, 1.0, 0.5] for t in batch])
+    multi = triage_batch(parts, texts, "multilingual")
+    assert list(multi.sentiment_pred) == [2, 1]  # German recentred; English read as it is
+    first = triage_batch(parts, texts, "english_first")
+    assert first.sentiment_pred[0] == 1  # read in English after translation: German offsets do not apply

@@ -21,6 +21,7 @@ from datasets import Dataset
 from torch.utils.data import DataLoader
 from transformers import AutoModelForSequenceClassification, PreTrainedTokenizerBase
 
+from xlw import metrics
 from xlw.batching import in_input_order, padded_loader
 from xlw.data import DATASETS, DataNotFoundError, data_path, data_root, hub_copy
 from xlw.pretrained import fine_tune, lora_model
@@ -217,6 +218,48 @@ def trained_classifier(entry) -> Path:
         save_classifier(model, tokenizer, folder)
 
     return reuse_or_train(entry, train_it)
+
+
+def match_prior(logits: np.ndarray, prior: Sequence[float], steps: int = 200, tol: float = 1e-6) -> np.ndarray:
+    """Class offsets `b` such that the mean of softmax(`logits` − b) over these (unlabelled) rows is `prior`.
+
+    Zero-shot in labels: a head trained in English can put a whole language in one class because that
+    language's representations sit elsewhere; shifting its biases until its mean prediction on the language's
+    unlabelled text is the training prior undoes the shift without reading a label. It iterates
+    b ← b + log(mean p_b / prior) to its fixed point; offsets are returned centred (only differences matter)."""
+    prior = np.asarray(prior, dtype=np.float64)
+    if logits.ndim != 2 or logits.shape[1] != len(prior) or not np.isclose(prior.sum(), 1.0) or (prior <= 0).any():
+        raise ValueError(f"match_prior needs logits of shape (n, {len(prior)}) and a positive prior summing to 1; "
+                         f"got logits {logits.shape} and prior {prior.tolist()}")
+    z, offsets = logits.astype(np.float64), np.zeros(len(prior))
+    for _ in range(steps):
+        shifted = z - offsets
+        p = np.exp(shifted - shifted.max(axis=1, keepdims=True))
+        mean = (p / p.sum(axis=1, keepdims=True)).mean(axis=0)
+        step = np.log(mean / prior)
+        offsets += step
+        if np.abs(step).max() < tol:
+            break
+    return offsets - offsets.mean()
+
+
+def zero_shot_rows(model, tokenizer, tests: dict[str, pd.DataFrame], unlabelled: dict[str, Sequence[str]],
+                   prior: Sequence[float], max_length: int) -> tuple[pd.DataFrame, dict, dict[str, np.ndarray]]:
+    """(rows, predictions, offsets) of a classifier applied to every language of `tests` unchanged
+    (`zeroshot_raw`) and with its class biases re-fitted by `match_prior` on that language's `unlabelled`
+    texts (`zeroshot`): one row per language and method with macro-F1, accuracy and the share of the most
+    predicted class; predictions keyed by (lang, method); the offsets per language."""
+    rows, predictions, offsets = [], {}, {}
+    for lang, frame in tests.items():
+        logits = predict_logits(model, tokenizer, list(frame.text), max_length)
+        offsets[lang] = match_prior(predict_logits(model, tokenizer, list(unlabelled[lang]), max_length), prior)
+        y = frame.label.to_numpy()
+        for method, pred in (("zeroshot_raw", logits.argmax(axis=1)), ("zeroshot", (logits - offsets[lang]).argmax(axis=1))):
+            predictions[(lang, method)] = pred
+            rows.append({"lang": lang, "method": method, "macro_f1": metrics.macro_f1(y, pred, labels=[0, 1, 2]),
+                         "accuracy": metrics.accuracy(y, pred),
+                         "top_share": np.bincount(pred, minlength=3).max() / len(pred)})
+    return pd.DataFrame(rows), predictions, offsets
 
 
 def polar_predictions(logits: np.ndarray) -> np.ndarray:

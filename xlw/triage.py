@@ -14,7 +14,7 @@ same classifier, and BM25 over the passages (translate-test, as XTREME calls it)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 from xlw.config import settings
 from xlw.corpora import has_pair, head, load_pair
-from xlw.llm_mt import load_translator, prompted_translate, trained_translator
+from xlw.llm_mt import load_translator, prompted_translate, target_vocabulary, trained_translator
 from xlw.pretrained import load_tokenizer, resolve
 from xlw.retrieval import bm25_scores, cosine_scores, embed, unit
 from xlw.sentiment import balanced_sample, load_chnsenticorp, load_umsab, polar_predictions, umsab_languages
@@ -92,14 +92,21 @@ def fit_language_id(texts: Sequence[str], langs: Sequence[str], seed: int = 0) -
 class Translators:
     """`(texts, src, tgt) → translations`: 03b's fine-tuned translator where 03b trains that pair (from the
     cache; trained here, as 03b does, when missing), else 03b's base model prompted with `shots` examples from
-    the pair's corpus (zero-shot where `load_pair` finds none). Each model is loaded once."""
+    the pair's corpus (zero-shot where `load_pair` finds none). Each model is loaded once.
 
-    def __init__(self, profile: str, seed: int, shots: int, max_new_tokens: int, length_ratio: float):
+    `target_texts` (language → unlabelled text in it) restricts a prompted direction's output layer to the
+    `target_vocabulary` of its target language, as 03b's fine-tuned translators are (the 262k-row output layer
+    is most of the work per generated token). A target language without text keeps the whole vocabulary."""
+
+    def __init__(self, profile: str, seed: int, shots: int, max_new_tokens: int, length_ratio: float,
+                 target_texts: Mapping[str, Sequence[str]] | None = None):
         self.profile, self.seed, self.shots = profile, seed, shots
         self.generate = {"max_new_tokens": max_new_tokens, "length_ratio": length_ratio, "progress": False}
         self.llm = settings(profile, "03b_llm_translation")
+        self.target_texts = dict(target_texts or {})
         self.models: dict[str, tuple] = {}
         self.examples: dict[str, list[tuple[str, str]]] = {}
+        self.vocabularies: dict[str, torch.Tensor | None] = {}
 
     def kind(self, src: str, tgt: str) -> str:
         """How `src`→`tgt` is translated: 'fine-tuned', 'prompted k=K' or 'prompted k=0'."""
@@ -127,8 +134,19 @@ class Translators:
         kind = self.kind(src, tgt)
         model, tokenizer, vocabulary = self._model(pair if kind == "fine-tuned" else "base")
         examples = self._examples(pair) if kind == f"prompted k={self.shots}" and self.shots else []
+        if kind != "fine-tuned":
+            vocabulary = self._vocabulary(tokenizer, tgt, examples)
         return prompted_translate(model, tokenizer, list(texts), examples, src, tgt, vocabulary=vocabulary,
                                   **self.generate)
+
+    def _vocabulary(self, tokenizer, tgt: str, examples: Sequence[tuple[str, str]]) -> torch.Tensor | None:
+        """The output ids of a prompted direction into `tgt`: `target_vocabulary` of its text and the examples'."""
+        if tgt not in self.target_texts:
+            return None
+        if tgt not in self.vocabularies:
+            texts = list(self.target_texts[tgt]) + [target for _, target in examples]
+            self.vocabularies[tgt] = target_vocabulary(tokenizer, texts)
+        return self.vocabularies[tgt]
 
     def _examples(self, pair: str) -> list[tuple[str, str]]:
         """The first `shots` training pairs of `pair`: read once, not at every batch."""
@@ -178,6 +196,9 @@ class TriageParts:
     translate: Callable[[Sequence[str], str, str], list[str]]
     kb: KnowledgeBase
     polar_languages: set[str] = field(default_factory=set)  # labelled negative/positive only (ChnSentiCorp's zh)
+    # class offsets per language the classifier reads (`sentiment.match_prior` on unlabelled text), subtracted
+    # from its logits; a language without offsets is read as it is
+    sentiment_offsets: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _by_language(texts: Sequence[str], langs: Sequence[str], fn: Callable[[list[str], str], list[str]]) -> list[str]:
@@ -190,9 +211,11 @@ def _by_language(texts: Sequence[str], langs: Sequence[str], fn: Callable[[list[
     return out
 
 
-def _sentiment(parts: TriageParts, texts: list[str], langs: list[str]) -> np.ndarray:
-    """Predicted labels (0/1/2); in a polar language neutral is left out, as its data has no neutral class."""
+def _sentiment(parts: TriageParts, texts: list[str], read_as: list[str], langs: list[str]) -> np.ndarray:
+    """Predicted labels (0/1/2) of texts in languages `read_as`, recentred by that language's offsets; in a
+    polar customer language (`langs`) neutral is left out, as its data has no neutral class."""
     logits = parts.classify(texts)
+    logits = logits - np.stack([parts.sentiment_offsets.get(lang, np.zeros(logits.shape[1])) for lang in read_as])
     labels = logits.argmax(axis=1)
     polar = np.array([lang in parts.polar_languages for lang in langs], dtype=bool)
     if polar.any():
@@ -208,7 +231,7 @@ def triage_batch(parts: TriageParts, texts: Sequence[str], design: str) -> pd.Da
     langs = list(parts.language_id.predict(texts))
     english = (_by_language(texts, langs, lambda chunk, lang: chunk if lang == "en" else
                             parts.translate(chunk, lang, "en")) if design == "english_first" else texts)
-    sentiment = _sentiment(parts, english, langs)
+    sentiment = _sentiment(parts, english, ["en"] * len(texts) if design == "english_first" else langs, langs)
     routed = sentiment == NEGATIVE
     out = pd.DataFrame({"lang_pred": langs, "english": english, "sentiment_pred": sentiment, "routed": routed,
                         "passage": -1, "reply": ""})
@@ -223,9 +246,11 @@ def triage_batch(parts: TriageParts, texts: Sequence[str], design: str) -> pd.Da
     return out
 
 
-def triage(parts: TriageParts, texts: Sequence[str], design: str, batch_size: int = 32) -> pd.DataFrame:
-    """Every text through `triage_batch` in batches of `batch_size`; `seconds` is each row's batch's wall time."""
+def triage(parts: TriageParts, texts: Sequence[str], design: str, batch_size: int | None = None) -> pd.DataFrame:
+    """Every text through `triage_batch` in batches of `batch_size` (None: all at once, as a job that works
+    through an inbox does; each model then batches by its own sizes); `seconds` is each row's batch's wall time."""
     texts, frames = list(texts), []
+    batch_size = batch_size or max(len(texts), 1)
     for start in range(0, len(texts), batch_size):
         tic = time.perf_counter()
         frame = triage_batch(parts, texts[start:start + batch_size], design)
