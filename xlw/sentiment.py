@@ -254,7 +254,8 @@ def zero_shot_rows(model, tokenizer, tests: dict[str, pd.DataFrame], unlabelled:
         logits = predict_logits(model, tokenizer, list(frame.text), max_length)
         offsets[lang] = match_prior(predict_logits(model, tokenizer, list(unlabelled[lang]), max_length), prior)
         y = frame.label.to_numpy()
-        for method, pred in (("zeroshot_raw", logits.argmax(axis=1)), ("zeroshot", (logits - offsets[lang]).argmax(axis=1))):
+        recentred = (logits - offsets[lang]).argmax(axis=1)
+        for method, pred in (("zeroshot_raw", logits.argmax(axis=1)), ("zeroshot", recentred)):
             predictions[(lang, method)] = pred
             rows.append({"lang": lang, "method": method, "macro_f1": metrics.macro_f1(y, pred, labels=[0, 1, 2]),
                          "accuracy": metrics.accuracy(y, pred),
