@@ -19,7 +19,8 @@ from xlw import metrics
 from xlw.config import settings
 from xlw.env import seed_everything
 from xlw.frozen_bottom import top_lora_model
-from xlw.qa import article_split, eval_windows, load_xquad, predict_spans, train_top, train_windows
+from xlw.qa import article_split, load_xquad
+from xlw.qa_model import eval_windows, predict_spans, train_top, train_windows
 
 
 def main() -> None:

@@ -10,23 +10,19 @@ windows wins, as in the SQuAD reference implementation.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import regex
 from datasets import Dataset
-from torch.utils.data import DataLoader
 from transformers import AutoModelForQuestionAnswering, PreTrainedTokenizerBase
 from transformers.modeling_layers import GenericForQuestionAnswering
 from transformers.models.gemma3.configuration_gemma3 import Gemma3TextConfig
 from transformers.models.gemma3.modeling_gemma3 import Gemma3PreTrainedModel
 
-from xlw.batching import in_input_order, padded_loader
 from xlw.data import DATASETS, DataNotFoundError, data_path, data_root, file_languages, hub_copy
-from xlw.frozen_bottom import bottom_states, state_loader, top_loss, top_outputs
 from xlw.metrics import answer_tokens
-from xlw.pretrained import fine_tune
 
 XQUAD_HUB_LANGS = ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh")  # google/xquad
 PARAGRAPHS_PER_ARTICLE = 5  # XQuAD: 48 articles × 5 paragraphs (what the hub copy's article ids rest on)
@@ -162,25 +158,6 @@ def eval_features(tokenizer: PreTrainedTokenizerBase, frame: pd.DataFrame, max_l
     return {"input_ids": enc["input_ids"], "example": list(enc["overflow_to_sample_mapping"]), "offsets": offsets}
 
 
-def qa_loader(features: Dataset, tokenizer: PreTrainedTokenizerBase, max_tokens: int, max_batch: int,
-              seed: int = 0) -> DataLoader:
-    """Shuffled, length-bucketed training batches of QA windows."""
-    return padded_loader(features, tokenizer, max_tokens, max_batch, seed)
-
-
-def span_logits(model, tokenizer: PreTrainedTokenizerBase, input_ids: list[list[int]],
-                max_tokens: int = 4096) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Start and end logits of every window (unpadded, in input order), batched by length."""
-    def batch_logits(inputs: dict) -> list[tuple[np.ndarray, np.ndarray]]:
-        out = model(**inputs)
-        return list(zip(out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()))
-
-    padded = in_input_order(model, tokenizer, input_ids, batch_logits, max_tokens, desc="span logits")
-    starts = [start[: len(ids)] for (start, _), ids in zip(padded, input_ids)]  # drop the padding positions
-    ends = [end[: len(ids)] for (_, end), ids in zip(padded, input_ids)]
-    return starts, ends
-
-
 def best_spans(frame: pd.DataFrame, features: dict[str, list], starts: list[np.ndarray], ends: list[np.ndarray],
                n_best: int = 20, max_answer_tokens: int = 30) -> dict[str, str]:
     """The highest-scoring context span (start + end logit) per question over all its windows."""
@@ -198,42 +175,6 @@ def best_spans(frame: pd.DataFrame, features: dict[str, list], starts: list[np.n
                 if example not in best or score > best[example][0]:
                     best[example] = (score, context[offsets[s][0]:offsets[e][1]].strip())
     return {frame.iloc[i]["id"]: best.get(i, (0.0, ""))[1] for i in range(len(frame))}
-
-
-def train_windows(model, tokenizer: PreTrainedTokenizerBase, frame: pd.DataFrame, cfg) -> tuple[Dataset, list]:
-    """`frame`'s labelled training windows and their states after the `cfg.frozen_layers` bottom layers."""
-    features = train_features(tokenizer, frame, cfg.max_length, cfg.stride)
-    return features, bottom_states(model, tokenizer, features["input_ids"], cfg.frozen_layers, desc="train windows")
-
-
-def eval_windows(model, tokenizer: PreTrainedTokenizerBase, frame: pd.DataFrame, cfg) -> tuple[dict, list]:
-    """`frame`'s evaluation windows and their bottom states (the same for every seed's top)."""
-    features = eval_features(tokenizer, frame, cfg.max_length, cfg.stride)
-    return features, bottom_states(model, tokenizer, features["input_ids"], cfg.frozen_layers, desc="test windows")
-
-
-def train_top(model, windows: tuple[Dataset, list], cfg, seed: int = 0,
-              on_epoch: Callable[[int], None] | None = None):
-    """`fine_tune` the layers above `cfg.frozen_layers` on training windows whose bottom states are cached;
-    `on_epoch(epoch)` runs after each full pass."""
-    features, states = windows
-    labels = {k: features[k] for k in ("start_positions", "end_positions")}
-    loader = state_loader(states, labels, cfg.max_tokens, cfg.max_batch, seed=seed)
-
-    def on_step(step: int) -> None:
-        if on_epoch is not None and step % len(loader) == 0:
-            on_epoch(step // len(loader))
-
-    return fine_tune(model, loader, cfg, seed=seed, loss_fn=top_loss(cfg.frozen_layers, cfg.bidirectional_top),
-                     on_step=on_step)
-
-
-def predict_spans(model, frame: pd.DataFrame, windows: tuple[dict, list], cfg) -> dict[str, str]:
-    """The best span per question of `frame` from the top layers over its cached windows."""
-    features, states = windows
-    outputs = top_outputs(model, states, cfg.frozen_layers, cfg.bidirectional_top)
-    return best_spans(frame, features, [start for start, _ in outputs], [end for _, end in outputs], cfg.n_best,
-                      cfg.max_answer_tokens)
 
 
 # Sentences end after any Unicode sentence terminal (. ! ? 。 ！ ？ and Hindi's danda ।, Arabic's ؟, …);
