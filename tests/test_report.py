@@ -185,6 +185,21 @@ def test_a_report_whose_inputs_did_not_change_is_reused(tmp_path, notebook_facto
     assert main([*args, "-p", "seed=2"]) == 0 and runs.read_text() == "xxxy"  # an edited notebook runs again
 
 
+def test_the_summary_marks_an_earlier_report_stale_when_its_inputs_changed(tmp_path, notebook_factory):
+    notebooks, reports = tmp_path / "nb", tmp_path / "reports"
+    notebooks.mkdir()
+    for stem in ("00_a", "01_b"):
+        notebook_factory(notebooks / f"{stem}.ipynb", SETUP, "session.record('s', seed)")
+    args = ["--profile", "smoke", "--notebooks", str(notebooks), "--reports", str(reports)]
+    assert main(args) == 0
+    notebook_factory(notebooks / "00_a.ipynb", SETUP, "session.record('s', seed + 1)")  # edited, not re-run
+    assert main([*args, "--only", "01"]) == 0
+    summary = (reports / "smoke" / "summary.md").read_text()
+    assert "| [00_a](00_a.html) | **stale** (changed: notebook) |" in summary
+    assert "| [01_b](01_b.html) | reused (inputs unchanged) |" in summary
+    assert "| all 2 | 1 stale |" in summary
+
+
 def test_front_page_shows_status_headline_figures_and_the_first_plot(tmp_path):
     cell = nbformat.v4.new_code_cell("plot()", outputs=[
         nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=\n", "text/plain": "<Figure>"})])

@@ -246,9 +246,10 @@ def write_metrics(out_dir: Path, results: list[NotebookResult]) -> dict[str, dic
 
 def write_summary(out_dir: Path, profile: str, results: list[NotebookResult],
                   metrics: dict[str, dict[str, float]], reused: Collection[str] = (),
-                  parameters: dict[str, Any] | None = None) -> Path:
-    """`summary.md`: status of this run (`reused`: reports kept because their inputs did not change; the
-    `parameters` and overrides it ran with), every metric, notes (signatures), versions and device."""
+                  parameters: dict[str, Any] | None = None, stale: dict[str, list[str]] | None = None) -> Path:
+    """`summary.md`: status of this run (`reused`: reports kept because their inputs did not change; `stale`:
+    earlier reports whose inputs changed since, with what changed; the `parameters` and overrides it ran with),
+    the suite's total runtime, every metric, notes (signatures), versions and device."""
     env = next((r.env for r in results if r.env), {})
     lines = [f"# xlw report — profile `{profile}`", "",
              f"Generated {env.get('date', '?')} on {env.get('device', '?')} ({env.get('platform', '?')}).", ""]
@@ -261,11 +262,15 @@ def write_summary(out_dir: Path, profile: str, results: list[NotebookResult],
         else:
             kept = f"; last good report kept ([{r.stem}]({r.stem}.html))" if r.stem in metrics else ""
             lines.append(f"| [{r.stem}]({r.stem}.failed.html) | **FAILED**{kept} | {r.runtime_s} |")
-    run_now = {r.stem for r in results}
+    run_now, stale = {r.stem for r in results}, stale or {}
     for stem, values in metrics.items():  # notebooks not run this time keep their earlier numbers
         if stem not in run_now:
-            status = "reused (inputs unchanged)" if stem in reused else "ok (earlier run)"
+            status = ("reused (inputs unchanged)" if stem in reused else
+                      f"**stale** (changed: {', '.join(stale[stem][:4])})" if stale.get(stem) else "ok (earlier run)")
             lines.append(f"| [{stem}]({stem}.html) | {status} | {values.get('runtime_s', '?')} |")
+    total = sum(values.get("runtime_s", 0.0) for values in metrics.values())
+    lines.append(f"| all {len(metrics)} | {sum(1 for v in stale.values() if v)} stale | {total:.0f} "
+                 f"({total / 60:.0f} min) |")
     for r in (r for r in results if r.error):
         lines += ["", f"## {r.stem} failed", "", "```", r.error, "```"]
     lines += ["", "## Metrics", "", "| notebook | metric | value |", "|---|---|---|"]
@@ -316,7 +321,10 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
             save_fingerprint(out_dir, notebook.stem, found)
         results.append(result)
     metrics = write_metrics(out_dir, results)
-    summary = write_summary(out_dir, profile, results, metrics, reused, parameters)
+    stale = {nb.stem: changed_inputs(known.get(nb.stem), inputs(nb, profile, parameters))
+             for nb in discover(notebooks_dir or project_root() / "notebooks") if nb.stem in metrics}
+    stale = {stem: changed for stem, changed in stale.items() if stem not in {r.stem for r in results}}
+    summary = write_summary(out_dir, profile, results, metrics, reused, parameters, stale)
     print(f"wrote {summary}, {out_dir / 'metrics.json'} and {write_front_page(out_dir, profile, metrics)}")
     return results
 
