@@ -1,6 +1,7 @@
 """05's QA recipe chosen on English only: F1 on held-out English articles after each epoch.
 
     .venv/bin/python benchmarks/qa_recipe.py --frozen-layers 12 --epochs 3 --lr 1e-3 [--bidirectional]
+    .venv/bin/python benchmarks/qa_recipe.py -p lora_r=16 -p 'lora_targets=["q_proj","v_proj","up_proj"]'
 
 Splits 05's English training articles again (`--dev-fraction` of them held out), fine-tunes the layers
 above `--frozen-layers` on the rest (bottom states computed once), and prints the held-out English F1
@@ -21,6 +22,7 @@ from xlw.env import seed_everything
 from xlw.frozen_bottom import top_lora_model
 from xlw.qa import article_split, load_xquad
 from xlw.qa_model import eval_windows, predict_spans, train_top, train_windows
+from xlw.report import parse_parameters
 
 
 def main() -> None:
@@ -32,10 +34,15 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dev-fraction", type=float, default=0.2, help="of 05's training articles")
+    parser.add_argument("-p", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                        help="any other setting of 05 (JSON values), as with the report runner")
     args = parser.parse_args()
 
-    cfg = settings("cpu", "05_qa", {"frozen_layers": args.frozen_layers, "bidirectional_top": args.bidirectional,
+    cfg = settings("cpu", "05_qa", {**parse_parameters(args.settings).get("overrides", {}),
+                                    "frozen_layers": args.frozen_layers, "bidirectional_top": args.bidirectional,
                                     "epochs": args.epochs, "lr": args.lr})
+    print("recipe:", {k: getattr(cfg, k) for k in ("frozen_layers", "bidirectional_top", "epochs", "lr", "lora_r",
+                                                   "lora_alpha", "lora_targets", "max_length")})
     seed_everything(args.seed)
     english = load_xquad(cfg.train_language)
     train_articles, _ = article_split(english.article, cfg.train_fraction, seed=0)  # 05's split (its seed 0)
