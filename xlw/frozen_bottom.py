@@ -2,7 +2,7 @@
 
 With LoRA in the top layers only, the bottom layers of a transformer are a fixed function of the
 input: without dropout, their output for a training window is the same in every epoch and every seed.
-Computing it once (`bottom_states`) and running only the top layers from it (`top_only`) gives the
+Computing it once (`bottom_states`) and running only the top layers from it (`top_loss`, `top_outputs`) gives the
 same forward pass and the same gradients as the whole model with LoRA in the top layers
 (peft's `layers_to_transform`), at a fraction of the cost per epoch: the bottom is paid once.
 """
@@ -16,8 +16,10 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
+from transformers import AutoConfig
 
 from xlw.batching import TokenBudgetSampler, evaluating, padded_batches, token_budget_batches
+from xlw.pretrained import adapted_model, lora_config, resolve
 
 
 def decoder_stack(model: torch.nn.Module) -> torch.nn.Module:
@@ -131,10 +133,6 @@ def top_loss(cut: int, bidirectional: bool = False):
 
 def top_lora_model(auto_class, cfg, task_type: str, cut: int, seed: int = 0):
     """(peft model, tokenizer): `cfg.model` with a new head and LoRA (from `cfg`) in the layers from `cut` up only."""
-    from transformers import AutoConfig
-
-    from xlw.pretrained import adapted_model, lora_config, resolve
-
     n = AutoConfig.from_pretrained(resolve(cfg.model, cfg.model_source)).num_hidden_layers
     peft_config = dataclasses.replace(lora_config(cfg, task_type), layers_to_transform=list(range(cut, n)))
     model, tokenizer = adapted_model(auto_class, cfg, peft_config, seed)
