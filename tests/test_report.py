@@ -111,7 +111,7 @@ def test_overrides_reach_the_notebook_and_the_summary(tmp_path, notebook_factory
 
 
 @pytest.mark.parametrize("bad,message", [
-    ("tset_size=7", "05_qa has no setting 'tset_size': expected one of epochs, "),
+    ("tset_size=7", "05_qa has no setting 'tset_size': expected one of bidirectional_top, epochs, "),
     ("test_size=abc", "setting 'test_size' = 'abc' is a str: expected None or int"),
     ("lr=[1]", "setting 'lr' = [1] is a list: expected number"),
     ("seed=abc", "seed='abc' must be a non-negative integer"),
