@@ -294,7 +294,8 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
     """Execute the chosen notebooks under `profile` (reusing reports whose inputs did not change, unless
     `force`); write reports, metrics.json, summary.md and index.html. Returns the notebooks that ran."""
     check_profile(profile)
-    notebooks = discover(notebooks_dir or project_root() / "notebooks", only)
+    notebooks_dir = notebooks_dir or project_root() / "notebooks"
+    notebooks = discover(notebooks_dir, only)
     parameters = parameters or {}
     check_parameters(notebooks, parameters)
     check_kernel(kernel)
@@ -321,9 +322,9 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
             save_fingerprint(out_dir, notebook.stem, found)
         results.append(result)
     metrics = write_metrics(out_dir, results)
+    chosen = {nb.stem for nb in notebooks}  # run or reused just now: their inputs were compared above
     stale = {nb.stem: changed_inputs(known.get(nb.stem), inputs(nb, profile, parameters))
-             for nb in discover(notebooks_dir or project_root() / "notebooks") if nb.stem in metrics}
-    stale = {stem: changed for stem, changed in stale.items() if stem not in {r.stem for r in results}}
+             for nb in discover(notebooks_dir) if nb.stem in metrics and nb.stem not in chosen}
     summary = write_summary(out_dir, profile, results, metrics, reused, parameters, stale)
     print(f"wrote {summary}, {out_dir / 'metrics.json'} and {write_front_page(out_dir, profile, metrics)}")
     return results
