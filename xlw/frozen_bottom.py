@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import DataLoader
 from transformers import AutoConfig
 
-from xlw.batching import TokenBudgetSampler, evaluating, padded_batches, token_budget_batches
+from xlw.batching import TokenBudgetSampler, evaluating, in_input_order, token_budget_batches
 from xlw.pretrained import adapted_model, lora_config, resolve
 
 
@@ -75,13 +75,13 @@ def bottom_states(model: torch.nn.Module, tokenizer, input_ids: Sequence[Sequenc
     """The hidden states after the first `cut` layers for each window (unpadded, in input order)."""
     check_cut(model, cut)
     stack = decoder_stack(model)
-    states: list[torch.Tensor | None] = [None] * len(input_ids)
-    with evaluating(model) as device, only_layers(model, 0, cut, final_norm=False):
-        for batch, inputs in padded_batches(tokenizer, input_ids, max_tokens, device, desc=desc):
-            hidden = stack(**inputs, use_cache=False).last_hidden_state
-            for row, i in enumerate(batch):
-                states[i] = hidden[row, : len(input_ids[i])].clone()
-    return states
+
+    def batch_states(inputs: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        hidden = stack(**inputs, use_cache=False).last_hidden_state
+        return [h[: int(n)].clone() for h, n in zip(hidden, inputs["attention_mask"].sum(1))]  # padded on the right
+
+    with only_layers(model, 0, cut, final_norm=False):
+        return in_input_order(model, tokenizer, input_ids, batch_states, max_tokens, desc=desc)
 
 
 def pad_states(states: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
