@@ -1,0 +1,46 @@
+"""Machine translation as the alternative to zero-shot transfer (XTREME's translate-train and translate-test).
+
+    pairs = translator_pairs("cpu")                 # the pairs 03b fine-tunes: its translators
+    german = translate_texts("cpu", "en-de", texts)  # 03b's en→de model, from the cache
+
+Translate-train machine-translates the English training texts into the target language and trains there;
+translate-test translates the target-language test texts into English and applies the English model.
+Both use 03b's fine-tuned Gemma translators, which cover only the pairs 03b fine-tunes (`pairs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xlw.config import settings
+from xlw.corpora import direction, has_pair
+from xlw.data import DataNotFoundError
+from xlw.llm_mt import load_translator, prompted_translate, trained_translator
+from xlw.trained import cache_entry
+
+TRANSLATOR_NOTEBOOK = "03b_llm_translation"
+
+
+def translator_pairs(profile: str) -> list[str]:
+    """The pairs 03b fine-tunes under `profile` whose corpus is here: the directions a translator exists for."""
+    pairs = []
+    for pair in settings(profile, TRANSLATOR_NOTEBOOK).pairs:
+        try:
+            if has_pair(pair):
+                pairs.append(pair)
+        except DataNotFoundError:  # a corpus is named but its files are not here
+            continue
+    return pairs
+
+
+def translate_texts(profile: str, pair: str, texts: Sequence[str], seed: int = 0, max_new_tokens: int = 64,
+                    length_ratio: float = 1.5, progress: bool = True) -> list[str]:
+    """`texts` translated by 03b's model of `pair` (trained here, as 03b trains it, when the cache lacks it)."""
+    if pair not in translator_pairs(profile):
+        raise ValueError(f"pair {pair!r} has no translator under profile {profile!r}: 03b fine-tunes "
+                         f"{', '.join(translator_pairs(profile)) or 'none'} (its `pairs`, where the corpus is here)")
+    folder = trained_translator(cache_entry(profile, TRANSLATOR_NOTEBOOK, pair, seed))
+    model, tokenizer, meta = load_translator(folder)
+    src, tgt = direction(pair)
+    return prompted_translate(model, tokenizer, list(texts), [], src, tgt, max_new_tokens=max_new_tokens,
+                              length_ratio=length_ratio, vocabulary=meta["vocabulary"], progress=progress)
