@@ -1,15 +1,27 @@
 import pytest
 
+import xlw.trained
 from xlw.transfer import translate_texts, translator_pairs
 
 
-def test_translators_are_the_pairs_03b_fine_tunes_not_every_corpus(data_dir):
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch):
+    """No translator saved yet: the cache lives in an empty folder."""
+    monkeypatch.setattr(xlw.trained, "project_root", lambda: tmp_path)
+
+
+def test_translators_are_the_pairs_03b_fine_tunes_whose_corpus_is_here(data_dir, empty_cache):
+    (data_dir / "parallel" / "en-de").mkdir(parents=True)
+    (data_dir / "parallel" / "en-de" / "train.tsv").write_text("dog\tHund\n")
     (data_dir / "parallel" / "en-fr").mkdir(parents=True)
-    (data_dir / "parallel" / "en-fr" / "train.tsv").write_text("dog\tchien\n")  # a corpus, but no 03b model
-    assert translator_pairs("smoke") == ["en-de", "zh-en"]  # 03b's smoke pairs (their corpora: hub copies)
+    (data_dir / "parallel" / "en-fr" / "train.tsv").write_text("dog\tchien\n")  # a corpus, but 03b has no en-fr
+    # 03b's smoke pairs are en-de and zh-en; zh-en's corpus (Tatoeba's cmn.txt) is named but not here
+    assert translator_pairs("smoke") == ["en-de"]
 
 
-def test_translate_texts_names_the_pairs_it_has(data_dir):
-    with pytest.raises(ValueError, match=r"pair 'en-fr' has no translator under profile 'smoke': 03b fine-tunes "
-                                         r"en-de, zh-en"):
-        translate_texts("smoke", "en-fr", ["a dog"])
+def test_translate_texts_names_the_pairs_it_has(data_dir, empty_cache):
+    (data_dir / "parallel" / "en-de").mkdir(parents=True)
+    (data_dir / "parallel" / "en-de" / "train.tsv").write_text("dog\tHund\n")
+    with pytest.raises(ValueError, match=r"pair 'zh-en' has no translator under profile 'smoke': 03b fine-tunes "
+                                         r"en-de here"):
+        translate_texts("smoke", "zh-en", ["一只狗"])

@@ -13,32 +13,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xlw.config import settings
-from xlw.corpora import direction, has_pair
-from xlw.data import DataNotFoundError
+from xlw.corpora import direction, load_pair
 from xlw.llm_mt import load_translator, prompted_translate, trained_translator
 from xlw.trained import cache_entry
 
 TRANSLATOR_NOTEBOOK = "03b_llm_translation"
 
 
-def translator_pairs(profile: str) -> list[str]:
-    """The pairs 03b fine-tunes under `profile` whose corpus is here: the directions a translator exists for."""
-    pairs = []
-    for pair in settings(profile, TRANSLATOR_NOTEBOOK).pairs:
-        try:
-            if has_pair(pair):
-                pairs.append(pair)
-        except DataNotFoundError:  # a corpus is named but its files are not here
-            continue
-    return pairs
+def translator_pairs(profile: str, seed: int = 0) -> list[str]:
+    """The pairs 03b fine-tunes under `profile` that have a translator here: its model in the cache, or the
+    training corpus to train it from as 03b does (a corpus can be named while its files are missing)."""
+    return [pair for pair in settings(profile, TRANSLATOR_NOTEBOOK).pairs
+            if cache_entry(profile, TRANSLATOR_NOTEBOOK, pair, seed).ready or _training_pairs_here(pair)]
+
+
+def _training_pairs_here(pair: str) -> bool:
+    """Whether `pair`'s training corpus loads here."""
+    try:
+        load_pair(pair, "train")
+    except (ValueError, FileNotFoundError):  # no corpus for the pair, or its files are not here
+        return False
+    return True
 
 
 def translate_texts(profile: str, pair: str, texts: Sequence[str], seed: int = 0, max_new_tokens: int = 64,
                     length_ratio: float = 1.5, progress: bool = True) -> list[str]:
     """`texts` translated by 03b's model of `pair` (trained here, as 03b trains it, when the cache lacks it)."""
-    if pair not in translator_pairs(profile):
+    available = translator_pairs(profile, seed)
+    if pair not in available:
         raise ValueError(f"pair {pair!r} has no translator under profile {profile!r}: 03b fine-tunes "
-                         f"{', '.join(translator_pairs(profile)) or 'none'} (its `pairs`, where the corpus is here)")
+                         f"{', '.join(available) or 'none'} here (its `pairs` with a saved model or a corpus)")
     folder = trained_translator(cache_entry(profile, TRANSLATOR_NOTEBOOK, pair, seed))
     model, tokenizer, meta = load_translator(folder)
     src, tgt = direction(pair)
