@@ -1,6 +1,6 @@
 """The `gpu` profile's hub path without a hub: the models here laid out as a 🤗 hub cache under their hub ids.
 
-    ids = lay_out(Path("/tmp/hf"), tiny=True)   # {"google/gemma-3-270m": …, …}
+    ids = lay_out(Path("/tmp/hf"), tiny_weights=True)   # {"google/gemma-3-270m": …, …}
     HF_HOME=/tmp/hf HF_HUB_OFFLINE=1 xlw report --profile gpu --only 06 -p …   # from_pretrained(hub id) works
 
 The `gpu` profile loads every pretrained model by hub id (`resolve(name, "hub")`), which no machine here can

@@ -21,10 +21,15 @@ TRANSLATOR_NOTEBOOK = "03b_llm_translation"
 
 
 def translator_pairs(profile: str, seed: int = 0) -> list[str]:
-    """The pairs 03b fine-tunes under `profile` that have a translator here: its model in the cache, or the
-    training corpus to train it from as 03b does (a corpus can be named while its files are missing)."""
-    return [pair for pair in settings(profile, TRANSLATOR_NOTEBOOK).pairs
-            if cache_entry(profile, TRANSLATOR_NOTEBOOK, pair, seed).ready or _training_pairs_here(pair)]
+    """The pairs 03b fine-tunes under `profile` that have a translator here (`has_translator`)."""
+    return [pair for pair in settings(profile, TRANSLATOR_NOTEBOOK).pairs if has_translator(profile, pair, seed)]
+
+
+def has_translator(profile: str, pair: str, seed: int = 0) -> bool:
+    """Whether 03b fine-tunes `pair` and its model is in the cache, or its training corpus is here to train it
+    from as 03b does (a corpus can be named while its files are missing)."""
+    return pair in settings(profile, TRANSLATOR_NOTEBOOK).pairs and (
+        cache_entry(profile, TRANSLATOR_NOTEBOOK, pair, seed).ready or _training_pairs_here(pair))
 
 
 def _training_pairs_here(pair: str) -> bool:
@@ -39,10 +44,10 @@ def _training_pairs_here(pair: str) -> bool:
 def translate_texts(profile: str, pair: str, texts: Sequence[str], seed: int = 0, max_new_tokens: int = 64,
                     length_ratio: float = 1.5, progress: bool = True) -> list[str]:
     """`texts` translated by 03b's model of `pair` (trained here, as 03b trains it, when the cache lacks it)."""
-    available = translator_pairs(profile, seed)
-    if pair not in available:
+    if not has_translator(profile, pair, seed):  # checks this pair only: the others' corpora stay unread
         raise ValueError(f"pair {pair!r} has no translator under profile {profile!r}: 03b fine-tunes "
-                         f"{', '.join(available) or 'none'} here (its `pairs` with a saved model or a corpus)")
+                         f"{', '.join(translator_pairs(profile, seed)) or 'none'} here (its `pairs` with a saved "
+                         "model or a corpus)")
     folder = trained_translator(cache_entry(profile, TRANSLATOR_NOTEBOOK, pair, seed))
     model, tokenizer, meta = load_translator(folder)
     src, tgt = direction(pair)
