@@ -307,3 +307,15 @@ def test_real_notebooks_reach_only_their_modules():
     assert "xlw/translation.py" not in found and "xlw/settings/03_translation.yaml" not in found
     assert "xlw/settings/03_translation.yaml" in inputs(project_root() / "notebooks" / "03b_llm_translation.ipynb",
                                                         "smoke", {})
+
+
+def test_a_module_that_names_a_notebook_makes_its_settings_an_input():
+    from xlw.provenance import _named_notebooks, inputs
+
+    stems = {"00_overview", "03b_llm_translation", "04_sentiment"}
+    code = ('def setup(notebook="00_overview", *, other="04_sentiment"):\n    """Reads 04_sentiment."""\n'
+            'PAIRS = settings(profile, "03b_llm_translation")\n')
+    assert _named_notebooks(code, stems) == {"03b_llm_translation"}  # defaults and prose are not reads
+    found = inputs(project_root() / "notebooks" / "12_playground.ipynb", "smoke", {})
+    assert "xlw/settings/04_sentiment.yaml" in found  # xlw.playground loads 04's classifier
+    assert "xlw/settings/05_qa.yaml" not in found

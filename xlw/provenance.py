@@ -2,7 +2,8 @@
 
 A notebook's inputs are the notebook file; the `xlw` modules it names (`from xlw.qa import …`,
 `xlw.show_source`, `python -m xlw.translate`) and, transitively, those they name; the settings files of
-every notebook whose name it mentions (its own, and e.g. 03's for 03b); the declared and locked
+every notebook whose name it or a module it reaches mentions (its own; 03's for 03b; 03b's for 04, whose
+`xlw.transfer` loads 03b's translators); the declared and locked
 dependencies (`pyproject.toml`, `constraints.txt`); the profile and parameters; and every data file under
 `XLW_DATA`. Editing a module re-runs only the notebooks that reach it. The fingerprint does not see the
 model cache: a notebook that loads another's checkpoint trusts that the other was produced by the same code.
@@ -44,6 +45,16 @@ def _named_modules(code: str, package: Path) -> set[str]:
     return {n for n in names if (package / f"{n}.py").is_file()}
 
 
+def _named_notebooks(code: str, stems: set[str]) -> set[str]:
+    """The `stems` that module `code` names as a string (`settings(profile, "03b_llm_translation")`); a
+    parameter's default (`setup(notebook="00_overview")`) is a label, not a read, and does not count."""
+    tree = ast.parse(code)
+    defaults = {id(d) for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                for d in [*node.args.defaults, *node.args.kw_defaults] if d is not None}
+    return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in stems
+            and id(n) not in defaults}
+
+
 def modules_used(code: str, package: Path | None = None) -> list[Path]:
     """The `xlw` module files notebook `code` reaches: `__init__` (every `import xlw`), the modules it names
     and, transitively, the modules those import."""
@@ -75,7 +86,10 @@ def inputs(notebook: Path, profile: str, parameters: dict[str, Any]) -> dict[str
     root = project_root()
     code = notebook_source(notebook)
     modules = modules_used(code, root / "xlw")
-    settings = [p for p in (root / "xlw" / "settings").glob("*.yaml") if p.stem == notebook.stem or p.stem in code]
+    every = {p.stem: p for p in (root / "xlw" / "settings").glob("*.yaml")}
+    named = {s for s in every if s == notebook.stem or s in code}
+    named |= {s for m in modules for s in _named_notebooks(m.read_text(), set(every))}
+    settings = [every[s] for s in sorted(named)]
     declared = [root / f for f in ("pyproject.toml", "constraints.txt") if (root / f).exists()]
     found = {"run": _sha(json.dumps({"profile": profile, "parameters": parameters}, sort_keys=True,
                                     default=str).encode()),
