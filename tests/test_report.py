@@ -215,10 +215,12 @@ def test_front_page_shows_status_headline_figures_and_the_first_plot(tmp_path):
     assert '<a href="09_multilingual.failed.html">09_multilingual</a></td><td><b class="bad">last run FAILED' in page
 
 
-def test_the_kernel_runs_without_a_tcp_warning_on_the_console(tmp_path, notebook_factory, capfd):
-    notebook_factory(tmp_path / "00_a.ipynb", SETUP, 'session.record("x", 1)')
+def test_the_kernel_runs_without_a_tcp_warning_or_sockets_beside_the_notebook(tmp_path, notebook_factory, capfd):
+    notebook_factory(tmp_path / "00_a.ipynb", SETUP,  # the kernel runs in the notebook's folder
+                     'import glob\nsession.record("sockets_here", len(glob.glob("kernel-ipc*")))')
     assert main(["--profile", "smoke", "--notebooks", str(tmp_path), "--reports", str(tmp_path / "r")]) == 0
     assert "without encryption" not in capfd.readouterr().err  # the kernel's own stderr reaches this fd
+    assert json.loads((tmp_path / "r" / "smoke" / "metrics.json").read_text())["00_a"]["sockets_here"] == 0
 
 
 RESUMABLE = '''

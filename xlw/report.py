@@ -123,14 +123,15 @@ def check_parameters(notebooks: list[Path], parameters: dict[str, Any]) -> None:
             raise ReportError(f"{err} (choose notebooks with --only)") from None
 
 
-def local_kernel_manager():
-    """A KernelManager talking to the kernel over Unix sockets (POSIX): a local kernel needs no TCP ports, and
-    ipykernel then does not warn, in every run's console, that TCP traffic is unencrypted."""
+def local_kernel_manager(socket_dir: Path):
+    """A KernelManager talking to the kernel over Unix sockets in `socket_dir` (POSIX): a local kernel needs no
+    TCP ports, and ipykernel then does not warn, in every run's console, that TCP traffic is unencrypted.
+    (Without a directory the sockets would be left as `kernel-ipc-N` files in the notebooks' folder.)"""
     from jupyter_client.manager import KernelManager
 
     class IPCKernelManager(KernelManager):
         def __init__(self, **kwargs):
-            super().__init__(transport="ipc", **kwargs)
+            super().__init__(transport="ipc", ip=str(socket_dir / "kernel"), **kwargs)
 
     return IPCKernelManager if os.name == "posix" else KernelManager
 
@@ -191,7 +192,7 @@ def execute(notebook: Path, out_dir: Path, profile: str, parameters: dict[str, A
             papermill.execute_notebook(
                 notebook, executed, parameters={"profile": profile, **parameters},
                 kernel_name=kernel, cwd=notebook.parent, execution_timeout=timeout_s,
-                progress_bar=sys.stderr.isatty(), kernel_manager_class=local_kernel_manager(),
+                progress_bar=sys.stderr.isatty(), kernel_manager_class=local_kernel_manager(Path(tmp)),
             )
         except Exception as exc:  # the notebook's own failure: report it, go on with the rest
             error = describe_failure(exc)
