@@ -29,11 +29,17 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@cache
+def _parse(code: str) -> ast.Module:
+    """`code`'s syntax tree, parsed once per process (both walks below read every reached module)."""
+    return ast.parse(code)
+
+
 def _named_modules(code: str, package: Path) -> set[str]:
     """Module names of `package` that Python `code` names: imports (anywhere, lazy ones too), `xlw.<name>`
     attributes, and `"xlw.<name>"` strings (`python -m xlw.translate`)."""
     names = set()
-    for node in ast.walk(ast.parse(code)):
+    for node in ast.walk(_parse(code)):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "xlw":
             names.update(a.name for a in node.names) if node.module == "xlw" else names.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):
@@ -48,7 +54,7 @@ def _named_modules(code: str, package: Path) -> set[str]:
 def _named_notebooks(code: str, stems: set[str]) -> set[str]:
     """The `stems` that module `code` names as a string (`settings(profile, "03b_llm_translation")`); a
     parameter's default (`setup(notebook="00_overview")`) is a label, not a read, and does not count."""
-    tree = ast.parse(code)
+    tree = _parse(code)
     defaults = {id(d) for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                 for d in [*node.args.defaults, *node.args.kw_defaults] if d is not None}
     return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in stems
