@@ -22,18 +22,19 @@ TRANSLATOR_NOTEBOOK = "03b_llm_translation"
 
 def translator_pairs(profile: str, seed: int = 0) -> list[str]:
     """The pairs 03b fine-tunes under `profile` that have a translator here (`has_translator`)."""
-    return [pair for pair in settings(profile, TRANSLATOR_NOTEBOOK).pairs if has_translator(profile, pair, seed)]
+    return [pair for pair in settings(profile, TRANSLATOR_NOTEBOOK).pairs if _available(profile, pair, seed)]
 
 
 def has_translator(profile: str, pair: str, seed: int = 0) -> bool:
     """Whether 03b fine-tunes `pair` and its model is in the cache, or its training corpus is here to train it
     from as 03b does (a corpus can be named while its files are missing)."""
-    return pair in settings(profile, TRANSLATOR_NOTEBOOK).pairs and (
-        cache_entry(profile, TRANSLATOR_NOTEBOOK, pair, seed).ready or _training_pairs_here(pair))
+    return pair in settings(profile, TRANSLATOR_NOTEBOOK).pairs and _available(profile, pair, seed)
 
 
-def _training_pairs_here(pair: str) -> bool:
-    """Whether `pair`'s training corpus loads here."""
+def _available(profile: str, pair: str, seed: int) -> bool:
+    """Whether 03b's model of `pair` is in the cache, or `pair`'s training corpus loads here."""
+    if cache_entry(profile, TRANSLATOR_NOTEBOOK, pair, seed).ready:
+        return True
     try:
         load_pair(pair, "train")
     except (ValueError, FileNotFoundError):  # no corpus for the pair, or its files are not here
