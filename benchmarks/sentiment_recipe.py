@@ -1,7 +1,7 @@
 """Notebook 04's English recipe against variants, scored on English validation tweets only.
 
-    .venv/bin/python benchmarks/sentiment_recipe.py --variant full_data:train_size=null \
-        --variant two_epochs:epochs=2 --seeds 0 1
+    .venv/bin/python benchmarks/sentiment_recipe.py --variant full_data train_size=null \
+        --variant two_epochs epochs=2 --seeds 0 1
 
 Fine-tunes Gemma-3-270M + LoRA on English UMSAB training tweets with 04's cpu settings, then with each
 variant's overrides, and prints English validation macro-F1 (all 324 tweets, balanced) and the training time.
@@ -11,35 +11,25 @@ No other language is scored: 04 is zero-shot, so its recipe may be chosen on Eng
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 from xlw import metrics
 from xlw.config import settings
 from xlw.env import seed_everything
+from xlw.report import parse_parameters
 from xlw.sentiment import balanced_sample, fit_classifier, load_umsab, predict_logits
-
-ALL_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-
-
-def parse_variant(text: str) -> tuple[str, dict]:
-    """'name:key=value,key=value' → (name, overrides); values are JSON (`null`, `2`), `all` means every projection."""
-    name, _, pairs = text.partition(":")
-    overrides = {}
-    for pair in filter(None, pairs.split(",")):
-        key, _, value = pair.partition("=")
-        overrides[key] = ALL_PROJECTIONS if value == "all" else json.loads(value)
-    return name, overrides
 
 
 def main() -> None:
     """Train 04's recipe and each variant from each seed; print English validation macro-F1."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variant", action="append", default=[], help="name:key=value,… (04's settings)")
+    parser.add_argument("--variant", nargs="+", action="append", default=[], metavar="NAME [SETTING=VALUE …]",
+                        help="a variant's name and 04's settings it overrides (values as `xlw report -p`)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="each run's seed (sample and training)")
     args = parser.parse_args()
     val = load_umsab("en", "val")
-    for name, overrides in [("04 as committed", {}), *map(parse_variant, args.variant)]:
+    variants = [(name, parse_parameters(pairs).get("overrides", {})) for name, *pairs in args.variant]
+    for name, overrides in [("04 as committed", {}), *variants]:
         cfg = settings("cpu", "04_sentiment", overrides)
         for seed in args.seeds:
             seed_everything(seed)
