@@ -16,6 +16,7 @@ from xlw.qa import (
     load_xquad,
     overlap_baseline,
     train_features,
+    translated_questions,
     xquad_languages,
 )
 
@@ -134,6 +135,27 @@ def test_overlap_baseline_splits_sentences_in_every_script():
     assert overlap_baseline(ar) == {"q1": "برج إيفل في باريس."}
     th = frame_of("แมวชอบนอน หอไอเฟลอยู่ที่ปารีส สุนัขเห่า", "หอไอเฟลอยู่ที่ไหน", "ปารีส")
     assert overlap_baseline(th) == {"q1": "หอไอเฟลอยู่ที่ปารีส"}
+
+
+def test_translated_questions_translates_each_sentence_once_and_rejoins_the_context():
+    context = "猫喜欢睡觉。埃菲尔铁塔在巴黎。"
+    frame = pd.concat([frame_of(context, "埃菲尔铁塔在哪里？", "巴黎"),
+                       frame_of(context, "谁喜欢睡觉？", "猫").assign(id="q2")], ignore_index=True)
+    english = {"猫喜欢睡觉。": "Cats like to sleep.", "埃菲尔铁塔在巴黎。": "The Eiffel tower is in Paris.",
+               "埃菲尔铁塔在哪里？": "Where is the Eiffel tower?", "谁喜欢睡觉？": "Who likes to sleep?"}
+    asked = []
+
+    def translate(texts: list[str]) -> list[str]:
+        asked.extend(texts)
+        return [english[t] for t in texts]
+
+    out = translated_questions(frame, translate)
+    assert sorted(asked) == sorted(english)  # the shared context's sentences are translated once
+    assert list(out.question) == ["Where is the Eiffel tower?", "Who likes to sleep?"]
+    assert set(out.context) == {"Cats like to sleep. The Eiffel tower is in Paris."}
+    assert list(out.id) == ["q1", "q2"] and "answers" not in out  # the answers were Chinese: dropped
+    with pytest.raises(ValueError, match="translate returned 1 texts for 4"):
+        translated_questions(frame, lambda texts: texts[:1])
 
 
 def test_auto_class_builds_the_gemma_span_head(tiny_gemma):

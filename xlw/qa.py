@@ -10,7 +10,7 @@ windows wins, as in the SQuAD reference implementation.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -183,11 +183,30 @@ _SPACE_ENDED = r"[\p{scx=Thai}\p{scx=Lao}]"
 _SENTENCE_END = regex.compile(rf"(?<=\p{{Sentence_Terminal}})\s*|(?<={_SPACE_ENDED})\s+(?={_SPACE_ENDED})")
 
 
+def sentences(text: str) -> list[str]:
+    """`text` cut after each sentence end, in any script (`text` itself when it has no sentence end)."""
+    return [s for s in _SENTENCE_END.split(text) if s.strip()] or [text]
+
+
 def overlap_baseline(frame: pd.DataFrame) -> dict[str, str]:
     """For each question, the context sentence sharing the most (normalized) words with it."""
     answers = {}
     for row in frame.itertuples():
         question = set(answer_tokens(row.question))
-        sentences = [s for s in _SENTENCE_END.split(row.context) if s.strip()] or [row.context]
-        answers[row.id] = max(sentences, key=lambda s: len(question & set(answer_tokens(s))))
+        answers[row.id] = max(sentences(row.context), key=lambda s: len(question & set(answer_tokens(s))))
     return answers
+
+
+def translated_questions(frame: pd.DataFrame, translate: Callable[[list[str]], list[str]]) -> pd.DataFrame:
+    """`frame`'s questions and contexts machine-translated by `translate` (a list of texts in, their
+    translations out) for translate-test: a context sentence by sentence (sentence-level MT systems lose
+    the rest of a paragraph), each distinct text once. Its answers are dropped: they are in the old language."""
+    contexts = {context: sentences(context) for context in frame.context.unique()}
+    texts = list(dict.fromkeys([*frame.question, *(s for parts in contexts.values() for s in parts)]))
+    translations = translate(texts)
+    if len(translations) != len(texts):
+        raise ValueError(f"translate returned {len(translations)} texts for {len(texts)}: expected one per text")
+    translation = dict(zip(texts, translations))
+    joined = {context: " ".join(translation[s].strip() for s in parts) for context, parts in contexts.items()}
+    return frame.drop(columns=["answers", "answer_starts"], errors="ignore").assign(
+        question=frame.question.map(translation), context=frame.context.map(joined))
