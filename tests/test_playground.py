@@ -1,8 +1,10 @@
+import numpy as np
 import pandas as pd
 import pytest
 
 import xlw.trained
 from xlw.playground import Playground, not_trained, playground_ui, show
+from xlw.sentiment import trained_classifier
 from xlw.trained import cache_entry
 from xlw.translation import trained_translation
 
@@ -34,6 +36,16 @@ def test_a_trained_translator_shows_every_beam_with_its_score(playground):
     assert marian["log-prob / token"].is_monotonic_decreasing and (marian["log-prob / token"] < 0).all()
     greedy = playground.translations("A dog runs in the snow.", "en", "de", beams=1)
     assert greedy[greedy.system == "Marian from scratch (03)"]["rank"].tolist() == [1]
+
+
+def test_sentiment_is_shown_as_read_and_re_centred_for_a_language_with_tweets(playground):
+    trained_classifier(cache_entry("smoke", "04_sentiment", "en"))
+    english = playground.sentiment("The dog is happy.")
+    assert list(english.index) == ["negative", "neutral", "positive"]
+    assert list(english.columns) == ["as read", "re-centred for en"]
+    assert np.allclose(english.sum(), 1.0) and not np.allclose(english["as read"], english["re-centred for en"])
+    chinese = playground.sentiment("这家酒店的房间太小了，服务也很差。")
+    assert list(chinese.columns) == ["as read"]  # ChnSentiCorp has no neutral class to re-centre on
 
 
 def test_the_widget_button_runs_explore_and_shows_its_tables(playground, monkeypatch, capsys):

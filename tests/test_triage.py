@@ -11,6 +11,7 @@ from xlw.triage import (
     first_sentence,
     fit_language_id,
     language_id_data,
+    sentiment_offsets,
     stage_accuracy,
     triage,
     triage_batch,
@@ -137,3 +138,16 @@ def test_sentiment_offsets_apply_to_the_language_the_classifier_reads():
     assert list(multi.sentiment_pred) == [2, 1]  # German recentred; English read as it is
     first = triage_batch(parts, texts, "english_first")
     assert first.sentiment_pred[0] == 1  # read in English after translation: German offsets do not apply
+
+
+def test_sentiment_offsets_bring_each_languages_mean_prediction_to_the_prior():
+    unlabelled = pd.DataFrame({"text": ["a", "b", "c", "d"], "lang": ["de", "de", "es", "es"]})
+    lean = {"a": [0.0, 3.0, 0.0], "b": [1.0, 2.0, 0.0], "c": [0.0, 0.0, 2.0], "d": [0.5, 0.0, 1.0]}
+    classify = lambda texts: np.array([lean[t] for t in texts])  # noqa: E731 — de leans neutral, es positive
+    prior = np.array([0.3, 0.3, 0.4])
+    offsets = sentiment_offsets(classify, unlabelled, prior)
+    assert sorted(offsets) == ["de", "es"]
+    for lang, group in unlabelled.groupby("lang"):
+        z = torch.tensor(classify(list(group.text)) - offsets[lang])
+        assert np.allclose(torch.softmax(z, dim=-1).mean(dim=0).numpy(), prior, atol=1e-5)
+

@@ -1,7 +1,8 @@
 """The playground (notebook 12): one sentence through the models the reports trained — its language, its
 translations by each translator (03's Marian, 03b's fine-tuned Gemma; greedy or beam, with every beam candidate
-and its score), its sentiment with the class probabilities (04's classifier), and its nearest neighbours across
-languages — as ipywidgets in JupyterLab, and as plain calls in tests and reports.
+and its score), its sentiment with the class probabilities (04's classifier, as read and re-centred for the
+language as in 04), and its nearest neighbours across languages — as ipywidgets in JupyterLab, and as plain
+calls in tests and reports.
 
     pg = Playground("cpu")
     pg.explore("A dog runs on the beach.", "de", beams=4)   # {"language": …, "translations": …, …}
@@ -24,9 +25,9 @@ from xlw.corpora import load_multi30k, multi30k_languages
 from xlw.llm_mt import few_shot_prompt, load_translator, restricted_head, stop_ids
 from xlw.models import load_seq2seq
 from xlw.retrieval import cosine_scores, embed, load_encoder
-from xlw.sentiment import UMSAB_LABELS, load_classifier, predict_logits
+from xlw.sentiment import UMSAB_LABELS, load_classifier, predict_logits, umsab_languages
 from xlw.trained import cache_entry
-from xlw.triage import fit_language_id, language_id_data, stream_languages
+from xlw.triage import classifier_prior, fit_language_id, language_id_data, sentiment_offsets, stream_languages
 
 
 def not_trained(notebook: str, name: str, profile: str) -> str:
@@ -119,16 +120,30 @@ class Playground:
             return pd.DataFrame(columns=["system", "rank", "translation", "log-prob / token"])
         return pd.concat(rows, ignore_index=True)[["system", "rank", "translation", "log-prob / token"]]
 
-    def sentiment(self, text: str) -> pd.Series | None:
-        """04's English classifier's class probabilities (None, with a note, when it is not trained yet)."""
+    def sentiment(self, text: str) -> pd.DataFrame | None:
+        """04's English classifier's class probabilities: as it reads `text`, and re-centred for `text`'s
+        (identified) language as 04 and 11 re-centre it, where that language has unlabelled tweets here (None,
+        with a note, when the classifier is not trained yet)."""
         entry = cache_entry(self.profile, "04_sentiment", "en", self.seed)
         loaded = self._once("sentiment", lambda: load_classifier(entry.folder) if entry.ready else None)
         if loaded is None:
             self.notes.append(not_trained("04_sentiment", "en", self.profile))
             return None
         cfg = settings(self.profile, "04_sentiment")
-        logits = torch.from_numpy(predict_logits(*loaded, [text], cfg.max_length))
-        return pd.Series(torch.softmax(logits, dim=-1)[0].numpy(), index=list(UMSAB_LABELS), name="probability")
+
+        def classify(texts: list[str]) -> np.ndarray:
+            return predict_logits(*loaded, texts, cfg.max_length)
+
+        logits = torch.from_numpy(classify([text]))
+        columns = {"as read": logits}
+        lang = self.language(text).index[0]
+        if lang in umsab_languages():  # ChnSentiCorp's zh has no neutral class to take a prior from
+            offsets = self._once(f"offsets {lang}", lambda: sentiment_offsets(
+                classify, language_id_data([lang], cfg.calibration_texts, self.seed + 1),
+                classifier_prior(self.profile, self.seed))[lang])
+            columns[f"re-centred for {lang}"] = logits - torch.from_numpy(offsets)
+        return pd.DataFrame({name: torch.softmax(z, dim=-1)[0].numpy() for name, z in columns.items()},
+                            index=list(UMSAB_LABELS))
 
     def index(self) -> tuple[pd.DataFrame, torch.Tensor, dict[str, torch.Tensor], object, object]:
         """(sentences with `lang`, their embeddings centred per language, each language's mean, encoder,

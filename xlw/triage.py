@@ -29,7 +29,15 @@ from xlw.corpora import has_pair, head, load_pair
 from xlw.llm_mt import load_translator, prompted_translate, target_vocabulary, trained_translator
 from xlw.pretrained import load_tokenizer, resolve
 from xlw.retrieval import bm25_scores, cosine_scores, embed, unit
-from xlw.sentiment import balanced_sample, load_chnsenticorp, load_umsab, polar_predictions, umsab_languages
+from xlw.sentiment import (
+    UMSAB_LABELS,
+    balanced_sample,
+    load_chnsenticorp,
+    load_umsab,
+    match_prior,
+    polar_predictions,
+    umsab_languages,
+)
 from xlw.trained import cache_entry
 
 DESIGNS = ("multilingual", "english_first")
@@ -80,6 +88,21 @@ def language_id_data(languages: Sequence[str], per_language: int, seed: int = 0)
         _, train, _ = _language_frame(lang)
         frames.append(train.sample(n=min(per_language, len(train)), random_state=seed)[["text"]].assign(lang=lang))
     return pd.concat(frames, ignore_index=True)
+
+
+def classifier_prior(profile: str, seed: int = 0) -> np.ndarray:
+    """The class shares of the English tweets 04's classifier is trained on (`sentiment.trained_classifier`):
+    the prior `match_prior` restores in every language."""
+    cfg = settings(profile, "04_sentiment")
+    labels = balanced_sample(load_umsab(cfg.train_language, "train"), None, seed)[: cfg.train_size].label
+    return np.bincount(labels, minlength=len(UMSAB_LABELS)) / len(labels)
+
+
+def sentiment_offsets(classify: Callable[[list[str]], np.ndarray], unlabelled: pd.DataFrame,
+                      prior: Sequence[float]) -> dict[str, np.ndarray]:
+    """Per language of `unlabelled` (`text`, `lang`; no labels), the class offsets (`match_prior`) that make the
+    classifier's mean prediction there `prior`."""
+    return {lang: match_prior(classify(list(group.text)), prior) for lang, group in unlabelled.groupby("lang")}
 
 
 def fit_language_id(texts: Sequence[str], langs: Sequence[str], seed: int = 0) -> Pipeline:
