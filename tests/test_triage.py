@@ -123,8 +123,17 @@ def test_a_prompted_direction_keeps_the_target_languages_vocabulary(monkeypatch)
     assert len(examples) == 2
     expected = target_vocabulary(tokenizer, ["Un chien court.", "Deux chats dorment."] + [t for _, t in examples])
     assert torch.equal(vocabulary, expected) and len(vocabulary) < len(tokenizer) // 2
-    translators(["Ein Hund."], "de", "fr")
-    assert seen["de", "fr"][0] is vocabulary  # built once per target language
+    translators(["A cat."], "en", "fr")
+    assert seen["en", "fr"][0] is vocabulary  # built once per direction
+    translators(["Ein Hund."], "de", "fr")  # its own examples' targets join its ids, not en-fr's
+    de_vocabulary, de_examples, _ = seen["de", "fr"]
+    assert de_examples != examples and torch.equal(de_vocabulary, target_vocabulary(
+        tokenizer, ["Un chien court.", "Deux chats dorment."] + [t for _, t in de_examples]))
+    reverse = triage_module.Translators("smoke", 0, shots=2, max_new_tokens=4, length_ratio=1.5,
+                                        target_texts={"fr": ["Un chien court.", "Deux chats dorment."]})
+    reverse(["Ein Hund."], "de", "fr")
+    reverse(["A dog runs."], "en", "fr")
+    assert torch.equal(seen["en", "fr"][0], vocabulary)  # the same ids whichever direction into fr ran first
     translators(["Un chien."], "fr", "de")
     assert seen["fr", "de"][0] is None  # no German text given: the whole vocabulary
 

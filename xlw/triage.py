@@ -129,7 +129,7 @@ class Translators:
         self.target_texts = dict(target_texts or {})
         self.models: dict[str, tuple] = {}
         self.examples: dict[str, list[tuple[str, str]]] = {}
-        self.vocabularies: dict[str, torch.Tensor | None] = {}
+        self.vocabularies: dict[tuple[str, ...], torch.Tensor | None] = {}
 
     def kind(self, src: str, tgt: str) -> str:
         """How `src`→`tgt` is translated: 'fine-tuned', 'prompted k=K' or 'prompted k=0'."""
@@ -163,13 +163,14 @@ class Translators:
                                   **self.generate)
 
     def _vocabulary(self, tokenizer, tgt: str, examples: Sequence[tuple[str, str]]) -> torch.Tensor | None:
-        """The output ids of a prompted direction into `tgt`: `target_vocabulary` of its text and the examples'."""
+        """The output ids of a prompted direction into `tgt`: `target_vocabulary` of its text and of its own
+        examples' targets (built once per direction, so no direction's ids depend on which ran first)."""
         if tgt not in self.target_texts:
             return None
-        if tgt not in self.vocabularies:
-            texts = list(self.target_texts[tgt]) + [target for _, target in examples]
-            self.vocabularies[tgt] = target_vocabulary(tokenizer, texts)
-        return self.vocabularies[tgt]
+        key = (tgt, *(target for _, target in examples))
+        if key not in self.vocabularies:
+            self.vocabularies[key] = target_vocabulary(tokenizer, list(self.target_texts[tgt]) + list(key[1:]))
+        return self.vocabularies[key]
 
     def _examples(self, pair: str) -> list[tuple[str, str]]:
         """The first `shots` training pairs of `pair`: read once, not at every batch."""
