@@ -4,18 +4,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from xlw.embedding import embed, load_encoder, truncate_layers, unit
 from xlw.retrieval import (
     bm25_scores,
     contrastive_loss,
     cosine_scores,
-    embed,
     info_nce,
-    load_encoder,
     pair_loader,
     ranking_scores,
     tfidf_scores,
-    truncate_layers,
-    unit,
     xquad_retrieval,
 )
 from xlw.train import target_tokens

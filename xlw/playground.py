@@ -22,9 +22,10 @@ import torch
 
 from xlw.config import settings
 from xlw.corpora import load_multi30k, multi30k_languages
+from xlw.embedding import embed, load_encoder
 from xlw.llm_mt import few_shot_prompt, load_translator, restricted_head, stop_ids
 from xlw.models import load_seq2seq
-from xlw.retrieval import cosine_scores, embed, load_encoder
+from xlw.retrieval import cosine_scores
 from xlw.sentiment import UMSAB_LABELS, load_classifier, predict_logits, umsab_languages
 from xlw.trained import cache_entry
 from xlw.triage import classifier_prior, fit_language_id, language_id_data, sentiment_offsets, stream_languages

@@ -29,7 +29,7 @@ from transformers import AutoConfig, AutoModelForSeq2SeqLM, DataCollatorForSeq2S
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from xlw.batching import TokenBudgetSampler
-from xlw.retrieval import encode
+from xlw.embedding import encode
 from xlw.tokenization import lang_tag
 from xlw.train import TrainConfig, TrainResult, seq2seq_loss, target_tokens, train
 from xlw.translation import LABEL_SMOOTHING

@@ -26,9 +26,10 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 from xlw.config import settings
 from xlw.corpora import has_pair, head, load_pair
+from xlw.embedding import embed, unit
 from xlw.llm_mt import load_translator, prompted_translate, target_vocabulary, trained_translator
 from xlw.pretrained import load_tokenizer, resolve
-from xlw.retrieval import bm25_scores, cosine_scores, embed, unit
+from xlw.retrieval import bm25_scores, cosine_scores
 from xlw.sentiment import (
     UMSAB_LABELS,
     balanced_sample,
