@@ -41,6 +41,7 @@ from xlw.provenance import changed_inputs, fingerprint, inputs, load_fingerprint
 NOTEBOOK_GLOBS = ("[0-9][0-9]_*.ipynb", "[0-9][0-9][a-z]_*.ipynb")  # 03b_… reads right after 03_…
 RESERVED_PARAMETERS = {"profile"}
 NOTEBOOK_PARAMETERS = {"seed"}  # besides `profile` and `overrides`, what every parameters cell defines
+ENVIRONMENT = "environment.json"  # date, device, platform and versions of the newest notebook run
 # A saved report keeps a progress bar as first drawn (a widget's updates are not saved), so bars are
 # off in report kernels (xlw's own, datasets' and transformers'); the runner prints its own progress.
 QUIET_PROGRESS = {PROGRESS_ENV: "0", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
@@ -245,13 +246,24 @@ def write_metrics(out_dir: Path, results: list[NotebookResult]) -> dict[str, dic
     return merged
 
 
+def last_environment(out_dir: Path, results: list[NotebookResult]) -> dict[str, Any]:
+    """The date, device, platform and versions of the newest notebook run: this run's (then kept in
+    `environment.json`), else the kept one, so a run that reuses every report still says what made them."""
+    kept = out_dir / ENVIRONMENT
+    env = next((r.env for r in results if r.env), None)
+    if env:
+        kept.write_text(json.dumps(env, indent=1) + "\n")
+        return env
+    return json.loads(kept.read_text()) if kept.exists() else {}
+
+
 def write_summary(out_dir: Path, profile: str, results: list[NotebookResult],
                   metrics: dict[str, dict[str, float]], reused: Collection[str] = (),
                   parameters: dict[str, Any] | None = None, stale: dict[str, list[str]] | None = None) -> Path:
     """`summary.md`: status of this run (`reused`: reports kept because their inputs did not change; `stale`:
     earlier reports whose inputs changed since, with what changed; the `parameters` and overrides it ran with),
     the suite's total runtime, every metric, notes (signatures), versions and device."""
-    env = next((r.env for r in results if r.env), {})
+    env = last_environment(out_dir, results)
     lines = [f"# xlw report — profile `{profile}`", "",
              f"Generated {env.get('date', '?')} on {env.get('device', '?')} ({env.get('platform', '?')}).", ""]
     if parameters:
