@@ -4,11 +4,11 @@
 
 Translates 05's test questions of `--lang` (the first `--contexts` paragraphs of its held-out articles, seed 0)
 into English with 03b's fine-tuned translator, as 05's translate-test does (a context sentence by sentence),
-once with the output layer restricted to the ids of the translator's training targets (03b's
-`vocabulary`, what `xlw.transfer.translate_texts` uses) and once with the whole output layer. It prints
-how many questions have XQuAD's English answer inside the translated context (the ceiling of
-translate-test), the word F1 of the translated questions against XQuAD's English ones, and how many
-English answers the restricted layer can write at all. Reads no answer of `--lang`: English references only.
+once with the output layer restricted to the ids of the translator's training targets (03b's `vocabulary`:
+`xlw.transfer.translate_texts(..., restrict_output=True)`) and once with the whole output layer (its default).
+It prints how many questions have XQuAD's English answer inside the translated context (the ceiling of
+translate-test), the word F1 of the translated questions against XQuAD's English ones, and how many English
+answers the restricted layer can write at all. Reads no answer of `--lang`: English references only.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import argparse
 import time
 
 from xlw.config import settings
-from xlw.llm_mt import load_translator, prompted_translate, trained_translator
+from xlw.llm_mt import load_translator, trained_translator
 from xlw.metrics import normalize_answer, qa_f1
 from xlw.qa import article_split, load_xquad, translated_questions
 from xlw.trained import cache_entry
+from xlw.transfer import TRANSLATOR_NOTEBOOK, translate_texts
 
 
 def main() -> None:
@@ -38,18 +39,18 @@ def main() -> None:
     test = source.set_index("id").loc[ids].reset_index()
     test = test[test.context.isin(test.context.unique()[: args.contexts])].reset_index(drop=True)
     gold = english.set_index("id").loc[test.id]
-    model, tokenizer, meta = load_translator(trained_translator(cache_entry(args.profile, "03b_llm_translation",
-                                                                            f"{args.lang}-en", 0)))
+    pair = f"{args.lang}-en"
+    _, tokenizer, meta = load_translator(trained_translator(cache_entry(args.profile, TRANSLATOR_NOTEBOOK, pair, 0)))
     kept = set(meta["vocabulary"].tolist())
     writable = sum(set(tokenizer(" " + answers[0], add_special_tokens=False)["input_ids"]) <= kept
                    for answers in gold.answers)
     print(f"{len(test)} questions; English answers the restricted layer ({len(meta['vocabulary']):,} ids) can "
           f"write: {writable}/{len(test)}")
-    for name, vocabulary in (("restricted", meta["vocabulary"]), ("whole", None)):
+    for name, restrict in (("restricted", True), ("whole", False)):
         tic = time.perf_counter()
-        translated = translated_questions(test, lambda texts, vocabulary=vocabulary: prompted_translate(
-            model, tokenizer, texts, [], args.lang, "en", max_new_tokens=cfg.translate_max_new_tokens,
-            length_ratio=1.5, vocabulary=vocabulary, progress=False))
+        translated = translated_questions(test, lambda texts, restrict=restrict: translate_texts(
+            args.profile, pair, texts, max_new_tokens=cfg.translate_max_new_tokens, restrict_output=restrict,
+            progress=False))
         inside = sum(any(normalize_answer(a) in normalize_answer(context) for a in answers)
                      for context, answers in zip(translated.context, gold.answers))
         question_f1 = sum(qa_f1(q, [g]) for q, g in zip(translated.question, gold.question)) / len(test)

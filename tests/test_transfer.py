@@ -25,3 +25,20 @@ def test_translate_texts_names_the_pairs_it_has(data_dir, empty_cache):
     with pytest.raises(ValueError, match=r"pair 'zh-en' has no translator under profile 'smoke': 03b fine-tunes "
                                          r"en-de here"):
         translate_texts("smoke", "zh-en", ["一只狗"])
+
+
+def test_translate_texts_decodes_with_the_whole_output_layer_unless_asked(monkeypatch, tmp_path):
+    import torch
+
+    import xlw.transfer
+
+    kept = torch.tensor([1, 2, 3])
+    layers = []
+    monkeypatch.setattr(xlw.transfer, "has_translator", lambda *args: True)
+    monkeypatch.setattr(xlw.transfer, "trained_translator", lambda entry: tmp_path)
+    monkeypatch.setattr(xlw.transfer, "load_translator", lambda folder: (None, None, {"vocabulary": kept}))
+    monkeypatch.setattr(xlw.transfer, "prompted_translate",
+                        lambda *args, vocabulary, **kwargs: layers.append(vocabulary) or ["Hund"])
+    assert translate_texts("smoke", "en-de", ["dog"]) == ["Hund"]
+    translate_texts("smoke", "en-de", ["dog"], restrict_output=True)
+    assert layers[0] is None and layers[1] is kept

@@ -43,8 +43,13 @@ def _available(profile: str, pair: str, seed: int) -> bool:
 
 
 def translate_texts(profile: str, pair: str, texts: Sequence[str], seed: int = 0, max_new_tokens: int = 64,
-                    length_ratio: float = 1.5, progress: bool = True) -> list[str]:
-    """`texts` translated by 03b's model of `pair` (trained here, as 03b trains it, when the cache lacks it)."""
+                    length_ratio: float = 1.5, restrict_output: bool = False, progress: bool = True) -> list[str]:
+    """`texts` translated by 03b's model of `pair` (trained here, as 03b trains it, when the cache lacks it).
+
+    `restrict_output` keeps 03b's restricted output layer: only the ids of the translator's training targets
+    (Multi30k or Tatoeba words). That is faster, but cannot write a word outside that corpus, so the default
+    for text of another domain (tweets, Wikipedia) is the whole layer (benchmarks/translate_test_vocabulary.py).
+    """
     if not has_translator(profile, pair, seed):  # checks this pair only: the others' corpora stay unread
         raise ValueError(f"pair {pair!r} has no translator under profile {profile!r}: 03b fine-tunes "
                          f"{', '.join(translator_pairs(profile, seed)) or 'none'} here (its `pairs` with a saved "
@@ -53,4 +58,5 @@ def translate_texts(profile: str, pair: str, texts: Sequence[str], seed: int = 0
     model, tokenizer, meta = load_translator(folder)
     src, tgt = direction(pair)
     return prompted_translate(model, tokenizer, list(texts), [], src, tgt, max_new_tokens=max_new_tokens,
-                              length_ratio=length_ratio, vocabulary=meta["vocabulary"], progress=progress)
+                              length_ratio=length_ratio, vocabulary=meta["vocabulary"] if restrict_output else None,
+                              progress=progress)
