@@ -3,9 +3,10 @@
 A notebook's inputs are the notebook file; the `xlw` modules it names (`from xlw.qa import …`,
 `xlw.show_source`, `python -m xlw.translate`) and, transitively, those they name; the settings files of
 every notebook whose name it or a module it reaches mentions (its own; 03's for 03b; 03b's for 04, whose
-`xlw.transfer` loads 03b's translators); the declared and locked
-dependencies (`pyproject.toml`, `constraints.txt`); the profile and parameters; and every data file under
-`XLW_DATA`. Editing a module re-runs only the notebooks that reach it. The fingerprint does not see the
+`xlw.transfer` loads 03b's translators); the installed version of every distribution it can run (`dist/<name>`:
+the project's requirements and the packages it and those modules import, with what they require, transitively);
+the profile and parameters; and every data file under `XLW_DATA`. Editing a module re-runs only the notebooks that reach it; a new optional
+dependency re-runs only the notebooks that import it, and a version change every notebook that can load it. The fingerprint does not see the
 model cache: a notebook that loads another's checkpoint trusts that the other was produced by the same code.
 """
 
@@ -13,16 +14,22 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.metadata as metadata
 import json
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from packaging.requirements import Requirement  # packaging comes with transformers, datasets and accelerate
+from packaging.utils import canonicalize_name
 
 from xlw.data import DataNotFoundError, data_root, project_root
 
-FINGERPRINTS = "fingerprints.json"  # {stem: {"fingerprint": …, "inputs": {name: sha256}}} beside the reports
+FINGERPRINTS = "fingerprints.json"  # {stem: {"fingerprint": …, "inputs": {name: digest}}} beside the reports
+# what stood for the dependencies in reports recorded before their `dist/` versions were
+LOCK_FILES = ("pyproject.toml", "constraints.txt")
 
 
 def _sha(data: bytes) -> str:
@@ -73,6 +80,64 @@ def modules_used(code: str, package: Path | None = None) -> list[Path]:
     return sorted(package / f"{n}.py" for n in seen)
 
 
+def _imported_packages(code: str) -> set[str]:
+    """Top-level names of the packages other than `xlw` and the standard library that Python `code` imports."""
+    names = set()
+    for node in ast.walk(_parse(code)):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names - {"xlw", "__future__"} - set(sys.stdlib_module_names)
+
+
+def _requirements(dist: str, extras: frozenset[str] = frozenset()) -> set[tuple[str, frozenset[str]]]:
+    """(name, extras asked for) of what installed distribution `dist` requires here, with its `extras`."""
+    found = set()
+    for line in metadata.requires(dist) or []:
+        requirement = Requirement(line)
+        marker = requirement.marker
+        if marker is None or any(marker.evaluate({"extra": extra}) for extra in {"", *extras}):
+            found.add((canonicalize_name(requirement.name), frozenset(requirement.extras)))
+    return found
+
+
+@cache
+def _closure(roots: frozenset[tuple[str, frozenset[str]]]) -> dict[str, str]:
+    """{name: version} of the installed distributions `roots` names and all they require, transitively; one
+    that is not installed (a requirement for another platform) is left out."""
+    versions, todo, seen = {}, set(roots), set()
+    while todo:
+        item = todo.pop()
+        seen.add(item)
+        try:
+            versions[item[0]] = metadata.version(item[0])
+        except metadata.PackageNotFoundError:
+            continue
+        todo |= _requirements(*item) - seen
+    return versions
+
+
+@cache
+def _distributions_of_packages() -> dict[str, list[str]]:
+    """{top-level import name: distribution names} of everything installed, read once per process."""
+    return metadata.packages_distributions()
+
+
+def dependencies(code: str, modules: list[Path]) -> dict[str, str]:
+    """{`dist/<name>`: installed version} of what notebook `code` can run: the project's own requirements
+    and the distributions it and its reached `modules` import (optional ones too), with their requirements."""
+    imported = _imported_packages(code).union(*(_imported_packages(m.read_text()) for m in modules))
+    owners = _distributions_of_packages()
+    roots = {(canonicalize_name(dist), frozenset()) for name in imported for dist in owners.get(name, [])}
+    try:
+        roots |= _requirements("xlw")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        pass
+    roots.discard(("xlw", frozenset()))
+    return {f"dist/{name}": version for name, version in sorted(_closure(frozenset(roots)).items())}
+
+
 def notebook_source(notebook: Path) -> str:
     """The code of `notebook`'s cells, joined."""
     return "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
@@ -88,7 +153,8 @@ def _data_digest(root: str) -> str:
 
 
 def inputs(notebook: Path, profile: str, parameters: dict[str, Any]) -> dict[str, str]:
-    """{input: sha256} of everything that decides what `notebook` computes under `profile` and `parameters`."""
+    """{input: digest} of everything that decides what `notebook` computes under `profile` and `parameters`
+    (a sha256, or a distribution's version)."""
     root = project_root()
     code = notebook_source(notebook)
     modules = modules_used(code, root / "xlw")
@@ -96,11 +162,11 @@ def inputs(notebook: Path, profile: str, parameters: dict[str, Any]) -> dict[str
     named = {s for s in every if s == notebook.stem or s in code}
     named |= {s for m in modules for s in _named_notebooks(m.read_text(), set(every))}
     settings = [every[s] for s in sorted(named)]
-    declared = [root / f for f in ("pyproject.toml", "constraints.txt") if (root / f).exists()]
     found = {"run": _sha(json.dumps({"profile": profile, "parameters": parameters}, sort_keys=True,
                                     default=str).encode()),
              "notebook": _sha(notebook.read_bytes())}
-    found |= {str(p.relative_to(root)): _sha(p.read_bytes()) for p in [*modules, *settings, *declared]}
+    found |= {str(p.relative_to(root)): _sha(p.read_bytes()) for p in [*modules, *settings]}
+    found |= dependencies(code, modules)
     try:
         data = data_root()
     except DataNotFoundError:  # XLW_DATA names no folder: the notebook will say so itself
@@ -120,6 +186,10 @@ def changed_inputs(recorded: dict | str | None, found: dict[str, str]) -> list[s
     if not isinstance(recorded, dict):  # no report yet, or one recorded before inputs were listed
         return ["no recorded inputs"]
     before = recorded.get("inputs", {})
+    if any(f in before for f in LOCK_FILES):  # recorded when the lock files stood for the versions
+        root = project_root()
+        found = {k: v for k, v in found.items() if not k.startswith("dist/")}
+        found |= {f: _sha((root / f).read_bytes()) for f in LOCK_FILES if (root / f).exists()}
     return sorted(k for k in before.keys() | found.keys() if before.get(k) != found.get(k))
 
 
