@@ -5,9 +5,10 @@ A notebook's inputs are the notebook file; the `xlw` modules it names (`from xlw
 every notebook whose name it or a module it reaches mentions (its own; 03's for 03b; 03b's for 04, whose
 `xlw.transfer` loads 03b's translators); the installed version of every distribution it can run (`dist/<name>`:
 the project's requirements and the packages it and those modules import, with what they require, transitively);
-the profile and parameters; and every data file under `XLW_DATA`. Editing a module re-runs only the notebooks that reach it; a new optional
-dependency re-runs only the notebooks that import it, and a version change every notebook that can load it. The fingerprint does not see the
-model cache: a notebook that loads another's checkpoint trusts that the other was produced by the same code.
+the profile and parameters; and every data file under `XLW_DATA`. Editing a module re-runs only the
+notebooks that reach it; a new optional dependency re-runs only the notebooks that import it, and a version
+change every notebook that can load it. The fingerprint does not see the model cache: a notebook that loads
+another's checkpoint trusts that the other was produced by the same code.
 """
 
 from __future__ import annotations
