@@ -337,20 +337,3 @@ def test_a_notebook_depends_on_the_installed_versions_it_can_run_not_on_the_lock
     assert "dist/pytest" not in plain  # a dev extra, not a requirement of the project
     assert {"dist/pytest", "dist/pluggy"} <= testing.keys() and plain.items() <= testing.items()
 
-
-def test_a_record_from_before_the_versions_is_compared_through_the_lock_files(tmp_path, monkeypatch):
-    import hashlib
-
-    import xlw.provenance
-    from xlw.provenance import changed_inputs
-
-    monkeypatch.setattr(xlw.provenance, "project_root", lambda: tmp_path)
-    (tmp_path / "pyproject.toml").write_text("a")
-    (tmp_path / "constraints.txt").write_text("b")
-    found = {"notebook": "n", "dist/torch": "2.13.0"}
-    old = {"inputs": {"notebook": "n", "pyproject.toml": hashlib.sha256(b"a").hexdigest(),
-                      "constraints.txt": hashlib.sha256(b"b").hexdigest()}}
-    assert changed_inputs(old, found) == []
-    (tmp_path / "constraints.txt").write_text("c")
-    assert changed_inputs(old, found) == ["constraints.txt"]
-    assert changed_inputs({"inputs": found}, found | {"dist/torch": "2.14.0"}) == ["dist/torch"]

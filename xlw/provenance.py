@@ -29,8 +29,6 @@ from packaging.utils import canonicalize_name
 from xlw.data import DataNotFoundError, data_root, project_root
 
 FINGERPRINTS = "fingerprints.json"  # {stem: {"fingerprint": …, "inputs": {name: digest}}} beside the reports
-# what stood for the dependencies in reports recorded before their `dist/` versions were
-LOCK_FILES = ("pyproject.toml", "constraints.txt")
 
 
 def _sha(data: bytes) -> str:
@@ -187,10 +185,6 @@ def changed_inputs(recorded: dict | str | None, found: dict[str, str]) -> list[s
     if not isinstance(recorded, dict):  # no report yet, or one recorded before inputs were listed
         return ["no recorded inputs"]
     before = recorded.get("inputs", {})
-    if any(f in before for f in LOCK_FILES):  # recorded when the lock files stood for the versions
-        root = project_root()
-        found = {k: v for k, v in found.items() if not k.startswith("dist/")}
-        found |= {f: _sha((root / f).read_bytes()) for f in LOCK_FILES if (root / f).exists()}
     return sorted(k for k in before.keys() | found.keys() if before.get(k) != found.get(k))
 
 

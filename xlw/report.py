@@ -322,7 +322,6 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
         if not force and not changed and notebook.stem in done:
             print(f"[{i}/{len(notebooks)}] {notebook.stem}: reused, inputs unchanged (--force runs it)", flush=True)
             reused.append(notebook.stem)
-            save_fingerprint(out_dir, notebook.stem, found)  # a record in the lock files' form takes today's
             continue
         why = "forced" if force else "changed: " + ", ".join(changed[:6]) + (" …" if len(changed) > 6 else "")
         print(f"[{i}/{len(notebooks)}] {notebook.stem} ({profile}; {why}) ...", flush=True)
