@@ -20,12 +20,22 @@ def test_missing_models_are_named_with_the_command_that_trains_them(playground):
     assert found["language"].index[0] == "en" and found["language"].is_monotonic_decreasing
     assert found["translations"].empty and found["sentiment"] is None
     assert not_trained("03_translation", "en-de", "smoke") in found["notes"]
-    assert "`make reports PROFILE=smoke ONLY=03b`" in " ".join(found["notes"])
-    assert "ONLY=04`" in " ".join(found["notes"])
+    assert "`make reports PROFILE=smoke ONLY=03b FORCE=1`" in " ".join(found["notes"])
+    assert "ONLY=04 FORCE=1`" in " ".join(found["notes"])
     neighbours = found["neighbours"]
     assert len(neighbours) == 3 and neighbours.cosine.is_monotonic_decreasing and set(neighbours.lang) <= {
         "en", "de", "fr"}
     assert "no translator for de-en" in " ".join(playground.explore("Zwei Hunde.", "en")["notes"])
+
+
+def test_train_missing_trains_every_model_the_playground_shows(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlw.trained, "project_root", lambda: tmp_path)  # an empty model cache
+    pg = Playground("smoke", index_size=4, max_new_tokens=4, embed_layers=1, embed_source="tiny", train_missing=True)
+    english = pg.explore("A dog runs in the snow.", "de", beams=2, k=3)
+    assert not english["notes"] and english["sentiment"] is not None
+    assert set(english["translations"].system) == {"Marian from scratch (03)", "Gemma-3-270M + LoRA (03b)"}
+    assert all(cache_entry("smoke", nb, name).ready for nb, name in [
+        ("03_translation", "en-de"), ("03b_llm_translation", "en-de"), ("04_sentiment", "en")])
 
 
 def test_a_trained_translator_shows_every_beam_with_its_score(playground):

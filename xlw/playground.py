@@ -8,8 +8,9 @@ calls in tests and reports.
     pg.explore("A dog runs on the beach.", "de", beams=4)   # {"language": …, "translations": …, …}
     display(playground_ui(pg))
 
-Models come from the cache (`xlw.trained`) and load once; one that is not trained yet is named with the
-command that trains it, never trained here behind a button.
+Models come from the cache (`xlw.trained`) and load once. One that is not trained yet is named with the
+command that trains it, never trained behind a button; `Playground(..., train_missing=True)` (what the report
+does, so its content never depends on what the cache held) trains it first, as its own notebook does.
 """
 
 from __future__ import annotations
@@ -23,18 +24,21 @@ import torch
 from xlw.config import settings
 from xlw.corpora import load_multi30k, multi30k_languages
 from xlw.embedding import embed, load_encoder
-from xlw.llm_mt import few_shot_prompt, load_translator, restricted_head, stop_ids
+from xlw.llm_mt import few_shot_prompt, load_translator, restricted_head, stop_ids, trained_translator
 from xlw.models import load_seq2seq
 from xlw.retrieval import cosine_scores
-from xlw.sentiment import UMSAB_LABELS, load_classifier, predict_logits, umsab_languages
+from xlw.sentiment import UMSAB_LABELS, load_classifier, predict_logits, trained_classifier, umsab_languages
 from xlw.trained import cache_entry
+from xlw.translation import trained_translation
 from xlw.triage import classifier_prior, fit_language_id, language_id_data, sentiment_offsets, stream_languages
 
 
 def not_trained(notebook: str, name: str, profile: str) -> str:
     """The message for a model that notebook `notebook` has not trained under `profile` yet."""
-    return (f"{notebook}'s model {name!r} is not trained yet: run "
-            f"`make reports PROFILE={profile} ONLY={notebook.split('_')[0]}`")
+    # FORCE: the runner reuses a report whose inputs are unchanged, and that trains nothing
+    return (f"{notebook}'s model {name!r} is not trained yet: `Playground({profile!r}, train_missing=True)` trains "
+            f"it here as that notebook does, or run `make reports PROFILE={profile} ONLY={notebook.split('_')[0]} "
+            "FORCE=1`")
 
 
 def candidates(model, tokenizer, inputs: dict, beams: int, max_new_tokens: int, **generate) -> pd.DataFrame:
@@ -55,9 +59,9 @@ class Playground:
     """Loads each model on first use and keeps it; `explore` runs one sentence through all of them."""
 
     def __init__(self, profile: str, seed: int = 0, index_size: int = 200, max_new_tokens: int = 64,
-                 embed_layers: int = 13, embed_source: str | None = None):
+                 embed_layers: int = 13, embed_source: str | None = None, train_missing: bool = False):
         self.profile, self.seed, self.index_size, self.max_new_tokens = profile, seed, index_size, max_new_tokens
-        self.embed_layers, self.embed_source = embed_layers, embed_source
+        self.embed_layers, self.embed_source, self.train_missing = embed_layers, embed_source, train_missing
         self.notes: list[str] = []
         self._loaded: dict[str, object] = {}
 
@@ -80,13 +84,12 @@ class Playground:
         return pd.Series(lid.predict_proba([text])[0], index=lid.classes_, name="probability").sort_values(
             ascending=False)
 
-    def _marian(self, pair: str):
-        entry = cache_entry(self.profile, "03_translation", pair, self.seed)
-        return self._once(f"marian {pair}", lambda: load_seq2seq(entry.folder / "best") if entry.ready else None)
-
-    def _llm(self, pair: str):
-        entry = cache_entry(self.profile, "03b_llm_translation", pair, self.seed)
-        return self._once(f"llm {pair}", lambda: load_translator(entry.folder) if entry.ready else None)
+    def _trained(self, notebook: str, name: str, folder_of, load):
+        """`load(folder_of(entry))` for `notebook`'s model `name`; None when it is not cached and `train_missing`
+        is off (`folder_of` is the helper that trains it as its notebook does when the cache lacks it)."""
+        entry = cache_entry(self.profile, notebook, name, self.seed)
+        return self._once(f"{notebook} {name}", lambda: load(folder_of(entry))
+                          if entry.ready or self.train_missing else None)
 
     def translations(self, text: str, src: str, tgt: str, beams: int = 1) -> pd.DataFrame:
         """Each trained translator's candidates for `src`→`tgt` (a note for each one missing)."""
@@ -94,7 +97,7 @@ class Playground:
         marian_pairs = settings(self.profile, "03_translation").pairs
         llm_pairs = settings(self.profile, "03b_llm_translation").pairs
         if pair in marian_pairs:
-            marian = self._marian(pair)
+            marian = self._trained("03_translation", pair, trained_translation, load_seq2seq)
             if marian is None:
                 self.notes.append(not_trained("03_translation", pair, self.profile))
             else:
@@ -103,7 +106,7 @@ class Playground:
                 rows.append(candidates(model, tokenizer, inputs, beams, self.max_new_tokens).assign(
                     system="Marian from scratch (03)"))
         if pair in llm_pairs:
-            llm = self._llm(pair)
+            llm = self._trained("03b_llm_translation", pair, trained_translator, load_translator)
             if llm is None:
                 self.notes.append(not_trained("03b_llm_translation", pair, self.profile))
             else:
@@ -125,8 +128,7 @@ class Playground:
         """04's English classifier's class probabilities: as it reads `text`, and re-centred for `text`'s
         (identified) language as 04 and 11 re-centre it, where that language has unlabelled tweets here (None,
         with a note, when the classifier is not trained yet)."""
-        entry = cache_entry(self.profile, "04_sentiment", "en", self.seed)
-        loaded = self._once("sentiment", lambda: load_classifier(entry.folder) if entry.ready else None)
+        loaded = self._trained("04_sentiment", "en", trained_classifier, load_classifier)
         if loaded is None:
             self.notes.append(not_trained("04_sentiment", "en", self.profile))
             return None
