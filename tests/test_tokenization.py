@@ -54,13 +54,15 @@ SEEN_AND_UNSEEN = [
 ]
 
 
-def test_special_token_ids(tok):
-    assert (tok.pad_token_id, tok.eos_token_id, tok.unk_token_id) == (0, 1, 2)
+def test_special_token_ids_follow_opus_mt(tok):
+    assert (tok.eos_token_id, tok.unk_token_id, tok.pad_token_id) == (0, 1, len(tok) - 1)  # <pad> last
     tags = [lang_tag(lang) for lang in ("de", "en", "fr", "zh")]
-    assert tok.convert_tokens_to_ids([*tags, "<mask>"]) == [3, 4, 5, 6, 7]
+    assert tok.convert_tokens_to_ids([*tags, "<mask>"]) == [2, 3, 4, 5, 6]
     assert set(tags) | {"<mask>", "<pad>", "</s>", "<unk>"} == set(tok.all_special_tokens)
     ids = tok(">>de<< A dog.")["input_ids"]
-    assert ids[0] == 3 and tok.decode(ids, skip_special_tokens=True) == "A dog."
+    assert ids[0] == 2 and tok.decode(ids, skip_special_tokens=True) == "A dog."
+    padded = tok(["a", "a dog runs"], padding=True)["input_ids"]
+    assert padded[0][-1] == tok.pad_token_id and tok.pad_token_id not in padded[1]
 
 
 def test_eos_is_appended_to_every_sequence(tok):

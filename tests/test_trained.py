@@ -62,3 +62,10 @@ def test_a_failed_training_leaves_no_finished_model(cache_root):
     with pytest.raises(RuntimeError):
         reuse_or_train(stale, broken)
     assert not stale.ready and entry.ready
+
+
+def test_a_format_bump_retires_only_that_notebooks_models(cache_root, monkeypatch):
+    before = {nb: cache_entry("smoke", nb, "x") for nb in ("03_translation", "04_sentiment")}
+    monkeypatch.setitem(trained.FORMATS, "03", trained.FORMATS["03"] + 1)
+    assert cache_entry("smoke", "03_translation", "x").folder != before["03_translation"].folder
+    assert cache_entry("smoke", "04_sentiment", "x") == before["04_sentiment"]

@@ -62,7 +62,7 @@ def save_trainable_only(accelerator) -> None:
     """Make `accelerator.save_state`/`load_state` write and read only the models' trainable tensors
     (frozen ones cannot change during training)."""
     def save(models, weights, output_dir):
-        for i, (model, state) in enumerate(zip(models, weights)):
+        for i, (model, state) in enumerate(zip(models, weights) if accelerator.is_main_process else ()):
             trainable = {name for name, p in model.named_parameters() if p.requires_grad}
             torch.save({k: v for k, v in state.items() if k in trainable}, Path(output_dir) / f"trainable_{i}.pt")
         weights.clear()  # accelerate saves nothing more of the models

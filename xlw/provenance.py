@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from packaging.requirements import Requirement  # packaging comes with transformers, datasets and accelerate
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from xlw.data import DataNotFoundError, data_root, project_root

@@ -13,8 +13,10 @@ Marian's.
 - Every character of the training text is in the alphabet, so none of it maps to `<unk>`; the 256
   byte pieces `<0x00>`…`<0xFF>` (byte fallback) spell characters never seen in training, such as
   rare hanzi in a test set, instead of `<unk>`.
-- Ids: `<pad>` 0, `</s>` 1, `<unk>` 2, then opus-mt style target-language tags `>>de<<`, `>>en<<`,
-  `>>fr<<`, `>>zh<<` and any extra special tokens. Every encoded sequence ends with `</s>`.
+- Ids as in OPUS-MT's Marian models: `</s>` 0, `<unk>` 1, then opus-mt style target-language tags `>>de<<`,
+  `>>en<<`, `>>fr<<`, `>>zh<<` and any extra special tokens, the pieces, and `<pad>` last. Marian starts
+  decoding from `<pad>` (a zero embedding); converters that know this drop the last row, CTranslate2's
+  among them (`xlw.engines`). Every encoded sequence ends with `</s>`.
 
 Decoding with `skip_special_tokens=True` gives back the NFKC text, spaces between Chinese and Latin
 script included, with two known losses: one leading space of a text is dropped, and a literal `▁`
@@ -50,28 +52,30 @@ def _untrained_tokenizer() -> Tokenizer:
 
 
 def _with_byte_pieces(tok: Tokenizer) -> Tokenizer:
-    """`tok` with the byte pieces added to its model's vocabulary, which byte fallback needs."""
+    """`tok` with the byte pieces, then `<pad>`, added to its model's vocabulary (byte fallback needs them)."""
     # BpeTrainer cannot add plain (non-special) tokens, and special ones would vanish when
     # decoding with skip_special_tokens, so append them to the trained vocabulary itself.
     spec = json.loads(tok.to_str())
     vocab = spec["model"]["vocab"]
-    for piece in BYTE_PIECES:
+    for piece in [*BYTE_PIECES, PAD]:
         vocab.setdefault(piece, len(vocab))
-    return Tokenizer.from_str(json.dumps(spec))
+    tok = Tokenizer.from_str(json.dumps(spec))
+    tok.add_special_tokens([PAD])  # the id it has: the last
+    return tok
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int, save_dir: Path | str | None = None,
                     extra_special_tokens: Sequence[str] = (),
                     model_max_length: int = 512) -> PreTrainedTokenizerFast:
     """A joint BPE tokenizer of about `vocab_size` pieces trained on `texts` (all languages)."""
-    specials = [PAD, EOS, UNK, *map(lang_tag, LANGUAGES), *extra_special_tokens]
-    if vocab_size <= len(specials) + len(BYTE_PIECES):
+    specials = [EOS, UNK, *map(lang_tag, LANGUAGES), *extra_special_tokens]  # `<pad>` comes last
+    if vocab_size <= 1 + len(specials) + len(BYTE_PIECES):
         raise ValueError(f"vocab_size={vocab_size} leaves no room for pieces: it must exceed "
-                         f"{len(specials)} special tokens + {len(BYTE_PIECES)} byte pieces")
+                         f"{1 + len(specials)} special tokens + {len(BYTE_PIECES)} byte pieces")
     tok = _untrained_tokenizer()
     # The alphabet is never cut, so a training set with more distinct characters than
     # vocab_size allows (thousands of hanzi, a tiny vocab) ends up with a larger vocabulary.
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size - len(BYTE_PIECES), special_tokens=specials,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size - len(BYTE_PIECES) - 1, special_tokens=specials,
                                   show_progress=False)
     tok.train_from_iterator(texts, trainer)
     tok = _with_byte_pieces(tok)
@@ -79,7 +83,7 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, save_dir: Path | str 
         single=f"$A {EOS}", pair=f"$A $B {EOS}", special_tokens=[(EOS, tok.token_to_id(EOS))])
     wrapped = PreTrainedTokenizerFast(
         tokenizer_object=tok, pad_token=PAD, eos_token=EOS, unk_token=UNK,
-        extra_special_tokens=specials[3:], model_max_length=model_max_length)
+        extra_special_tokens=specials[2:], model_max_length=model_max_length)
     if save_dir is not None:
         wrapped.save_pretrained(save_dir)
     return wrapped

@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import gather_object, set_seed
 from tqdm.auto import tqdm
 from transformers import get_scheduler
 
@@ -87,10 +87,16 @@ def default_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torc
 
 
 def seq2seq_loss(label_smoothing: float = 0.0) -> LossFn:
-    """Token-mean cross-entropy over non-padding labels (-100), with label smoothing (see 01_math)."""
+    """Token-mean cross-entropy over non-padding labels (-100), with label smoothing (see 01_math).
+
+    When the vocabulary's last id is `<pad>` (OPUS-MT's Marian layout, and xlw's), it is left out of the
+    softmax, as Marian's own vocabulary lacks it: no target is ever `<pad>`, and its row of the tied embeddings
+    then stays zero, the vector Marian's decoder starts from (and CTranslate2 assumes)."""
     def loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         inputs = {k: v for k, v in batch.items() if k != "labels"}  # labels would make the model compute a 2nd loss
         logits = model(**inputs).logits
+        if getattr(getattr(model, "module", model).config, "pad_token_id", None) == logits.size(-1) - 1:
+            logits = logits[..., :-1]  # DDP wraps the model in `.module`
         return F.cross_entropy(logits.flatten(0, 1).float(), batch["labels"].flatten(),
                                ignore_index=-100, label_smoothing=label_smoothing)
     return loss
@@ -107,6 +113,11 @@ def target_tokens(batch: dict[str, torch.Tensor]) -> int:
 def is_better(score: float, best: float | None, mode: str) -> bool:
     """Whether `score` improves on `best` ('max': higher is better, 'min': lower)."""
     return best is None or (score > best if mode == "max" else score < best)
+
+
+def agreed(flag: bool) -> bool:
+    """`flag` of any process, on every process: under `accelerate launch` all of them stop or save together."""
+    return any(gather_object([flag]))
 
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
@@ -133,7 +144,10 @@ def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: Trai
         raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
     auto_dir = run_dir(model, loader, cfg) if output_dir is None and evaluate is None else None
     set_seed(cfg.seed)
-    accelerator = Accelerator(mixed_precision=cfg.mixed_precision, gradient_accumulation_steps=cfg.grad_accum)
+    # The scheduler steps once per optimizer step, as `max_steps` and `warmup_steps` count them; accelerate's
+    # default would step it once per process and so run the schedule N times faster under N processes.
+    accelerator = Accelerator(mixed_precision=cfg.mixed_precision, gradient_accumulation_steps=cfg.grad_accum,
+                              step_scheduler_with_optimizer=False)
     save_trainable_only(accelerator)
     optimizer = make_optimizer(model, cfg)
     scheduler = get_scheduler(cfg.schedule, optimizer, num_warmup_steps=cfg.warmup_steps,
@@ -154,10 +168,12 @@ def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: Trai
         """Save the resumable state; an automatic one at most every CHECKPOINT_EVERY_S (and at the end)."""
         nonlocal last_save
         due = (auto_dir is None or state["finished"] or stop_requested(state["step"])
-               or time.perf_counter() - last_save >= CHECKPOINT_EVERY_S)
+               or agreed(time.perf_counter() - last_save >= CHECKPOINT_EVERY_S))
         if last_dir and due:
             accelerator.save_state(str(last_dir), safe_serialization=False)  # safetensors rejects tied weights
-            (last_dir / "trainer_state.json").write_text(json.dumps(state))
+            if accelerator.is_main_process:  # every process saves its RNG state above; one writes the rest
+                (last_dir / "trainer_state.json").write_text(json.dumps(state))
+            accelerator.wait_for_everyone()
             last_save = time.perf_counter()
 
     def validate() -> bool:
@@ -175,7 +191,9 @@ def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: Trai
             state.update(best_score=score, best_step=state["step"], stale_evals=0)
             unwrapped = accelerator.unwrap_model(model)
             if output_dir:
-                unwrapped.save_pretrained(Path(output_dir) / "best")
+                if accelerator.is_main_process:
+                    unwrapped.save_pretrained(Path(output_dir) / "best")
+                accelerator.wait_for_everyone()
             else:
                 best_weights = copy.deepcopy(unwrapped.state_dict())
         elif score is not None:
@@ -212,7 +230,8 @@ def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: Trai
                 if accelerator.sync_gradients and cfg.clip_norm:
                     accelerator.clip_grad_norm_(model.parameters(), cfg.clip_norm)
                 optimizer.step()
-                scheduler.step()
+                if accelerator.sync_gradients:
+                    scheduler.step()
                 if on_step is not None and accelerator.sync_gradients:
                     on_step(state["step"] + 1)
                 optimizer.zero_grad()
@@ -229,11 +248,12 @@ def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: Trai
             progress.update(1)
             progress.set_postfix(loss=f"{window['loss'] / window['batches']:.3f}",
                                  tok_s=f"{state['target_tokens'] / state['elapsed_s']:.0f}")
-            out_of_time = cfg.max_minutes is not None and state["elapsed_s"] >= 60 * cfg.max_minutes
+            out_of_time = cfg.max_minutes is not None and agreed(state["elapsed_s"] >= 60 * cfg.max_minutes)
             done = state["step"] >= cfg.max_steps or out_of_time
             if state["step"] % cfg.eval_every == 0 or done:
+                mean_loss = accelerator.reduce(torch.tensor(window["loss"] / window["batches"]), "mean")
                 state["history"].append({"step": state["step"], "epoch": state["epoch"],
-                                         "train_loss": window["loss"] / window["batches"],
+                                         "train_loss": float(mean_loss),
                                          "lr": scheduler.get_last_lr()[0]})
                 window = {"loss": 0.0, "batches": 0}
                 state["finished"] = done
@@ -262,4 +282,5 @@ def train(model: torch.nn.Module, loader: torch.utils.data.DataLoader, cfg: Trai
         history = history.groupby("step", as_index=False).first()
     return TrainResult(history=history, steps=state["step"], best_score=state["best_score"],
                        best_step=state["best_step"], elapsed_s=state["elapsed_s"],
-                       target_tokens=state["target_tokens"], resumed_from=resumed_from)
+                       target_tokens=int(accelerator.reduce(torch.tensor(state["target_tokens"]), "sum")),
+                       resumed_from=resumed_from)

@@ -5,7 +5,8 @@ settings that trained them; another notebook that needs one loads it, and trains
 
 The key is a hash of the notebook's whole settings section (with a run's overrides), the model's name and the
 seed, so a model trained with other settings never stands in for the default one, and a user's own run
-(other overrides, other key) is never overwritten. Like the report fingerprints, it trusts the code.
+(other overrides, other key) is never overwritten. It trusts the code, except for `FORMATS`: a notebook's entry
+there (by number) is bumped when a change makes its models trained before wrong for today's code, and retires them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from xlw.config import settings
 from xlw.data import project_root
 
 RECIPE = "xlw-recipe.json"  # written beside a finished model: what trained it
+# by notebook number: a notebook's name here would make its settings an input of every report (xlw.provenance)
+FORMATS = {"03": 2}  # 2: Marian vocabularies put `<pad>` last, as OPUS-MT's (xlw.tokenization)
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,11 @@ def cache_entry(profile: str, notebook: str, name: str, seed: int = 0,
                 overrides: dict[str, Any] | None = None) -> CacheEntry:
     """The cache entry of model `name` that `notebook` trains under `profile`, `seed` and `overrides`."""
     cfg = vars(settings(profile, notebook, overrides))
-    recipe = json.loads(json.dumps({"notebook": notebook, "name": name, "profile": profile, "seed": seed,
-                                    "settings": cfg}, sort_keys=True, default=str))
+    recipe = {"notebook": notebook, "name": name, "profile": profile, "seed": seed, "settings": cfg}
+    number = notebook.split("_")[0]
+    if number in FORMATS:
+        recipe["format"] = FORMATS[number]
+    recipe = json.loads(json.dumps(recipe, sort_keys=True, default=str))
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
     return CacheEntry(project_root() / "cache" / profile / notebook / f"{name}-{key}", recipe)
 

@@ -1,0 +1,79 @@
+"""CTranslate2 for xlw's Marian models: its own converter takes them as they are saved (OPUS-MT's layout)."""
+
+import io
+
+import pytest
+import torch
+from datasets import Dataset
+
+from xlw.batching import seq2seq_loader
+from xlw.engines import CT2Translator, to_ctranslate2
+from xlw.generation import generate
+from xlw.models import new_marian
+from xlw.tokenization import train_tokenizer
+from xlw.train import TrainConfig, seq2seq_loss, train
+from xlw.translate import main
+
+SENTENCES = ["a dog runs in the snow", "zwei männer spielen fußball", "a woman", "kinder essen eis",
+             "the small red ball is on the grass", "ein hund läuft im park"]
+
+
+@pytest.fixture(scope="module")
+def marian(tmp_path_factory):
+    """A tiny Marian trained to copy SENTENCES (so it ends them with </s>), saved as notebooks save theirs."""
+    folder = tmp_path_factory.mktemp("marian")
+    tokenizer = train_tokenizer(SENTENCES * 5, vocab_size=300)
+    torch.manual_seed(0)
+    model = new_marian(tokenizer, d_model=32, layers=1, heads=2, ffn_dim=64, dropout=0.0, max_positions=64)
+    data = Dataset.from_dict({"src": SENTENCES, "tgt": SENTENCES})
+    train(model, seq2seq_loader(data, tokenizer, model, max_tokens=400), TrainConfig(
+        lr=1e-2, warmup_steps=10, max_steps=150, eval_every=150), loss_fn=seq2seq_loss())
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder, model.eval(), tokenizer
+
+
+def test_float32_ctranslate2_writes_what_transformers_writes(marian, tmp_path):
+    folder, model, tokenizer = marian
+    engine = CT2Translator(to_ctranslate2(folder, tmp_path / "ct2", "float32"), tokenizer)
+    expected = generate(model, tokenizer, SENTENCES, max_new_tokens=40, progress=False)
+    assert sum(a == b for a, b in zip(expected, SENTENCES)) >= 3  # it has learned to copy, </s> included
+    assert engine.translate(SENTENCES, max_new_tokens=40) == expected
+    assert engine.translate(SENTENCES, max_new_tokens=40, max_tokens=1) == expected  # one sentence a batch
+    # beam search: both keep 3 hypotheses, but stop and normalise by length in their own ways
+    assert len(engine.translate(SENTENCES, beams=3)) == len(SENTENCES)
+    assert engine.translate([]) == []
+
+
+def test_int8_is_smaller_and_translates_every_sentence(marian, tmp_path):
+    folder, _, tokenizer = marian
+    sizes = {q: (to_ctranslate2(folder, tmp_path / q, q) / "model.bin").stat().st_size for q in ("float32", "int8")}
+    assert sizes["int8"] < 0.5 * sizes["float32"]
+    out = CT2Translator(tmp_path / "int8", tokenizer, compute_type="int8").translate(SENTENCES, beams=2)
+    assert len(out) == len(SENTENCES) and all(isinstance(t, str) for t in out)
+
+
+def test_a_vocabulary_without_pad_last_is_refused_with_the_fix(marian, tmp_path):
+    folder, model, tokenizer = marian
+    tokenizer.pad_token = tokenizer.convert_ids_to_tokens(2)  # the layout before OPUS-MT's: <pad> not last
+    model.save_pretrained(tmp_path / "old")
+    tokenizer.save_pretrained(tmp_path / "old")
+    with pytest.raises(ValueError, match="drops the last id .* as <pad>.*train it again"):
+        to_ctranslate2(tmp_path / "old", tmp_path / "ct2")
+    with pytest.raises(ValueError, match="quantization 'int4' is unknown"):
+        to_ctranslate2(folder, tmp_path / "ct2", "int4")
+
+
+def test_the_translate_command_serves_a_model_through_ctranslate2(marian):
+    folder = str(marian[0])
+    outputs = {}
+    for engine in ("torch", "ct2"):
+        stdout = io.StringIO()
+        assert main([folder, "--pair", "en-de", "--engine", engine], stdin=io.StringIO("\n".join(SENTENCES) + "\n"),
+                    stdout=stdout) == 0
+        outputs[engine] = stdout.getvalue()
+    assert outputs["ct2"] == outputs["torch"] and len(outputs["ct2"].splitlines()) == len(SENTENCES)
+    stdout = io.StringIO()
+    assert main([folder, "--pair", "en-de", "--engine", "ct2", "--int8"], stdin=io.StringIO("a woman\n"),
+                stdout=stdout) == 0
+    assert len(stdout.getvalue().splitlines()) == 1

@@ -1,0 +1,69 @@
+"""CTranslate2: the C++ inference engine OPUS-MT's Marian models are served with, for xlw's Marian models.
+
+    folder = to_ctranslate2(model_dir, model_dir / "ct2-int8", "int8")   # CTranslate2's own converter
+    engine = CT2Translator(folder, tokenizer)
+    engine.translate(["A dog runs."])                                      # ["Ein Hund rennt."]
+
+The converter reads a `save_pretrained` folder and drops the last vocabulary row as Marian's `<pad>` (the
+decoder then starts from a zero embedding, as Marian's does); xlw's vocabularies put `<pad>` last for that
+reason (`xlw.tokenization`). Quantization happens at conversion: `int8` weights run int8 GEMMs with
+int8 activations, `int8_float32` keeps the non-quantized layers in float32, `float32` converts only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from xlw.batching import token_budget_batches
+
+QUANTIZATIONS = ("float32", "int8_float32", "int8")
+
+
+def to_ctranslate2(model_dir: str | Path, out_dir: str | Path, quantization: str = "int8") -> Path:
+    """`model_dir` (a saved MarianMT model and tokenizer) converted by CTranslate2 into `out_dir`."""
+    import ctranslate2
+    from transformers import AutoTokenizer
+
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization {quantization!r} is unknown: expected one of {', '.join(QUANTIZATIONS)}")
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    if tokenizer.pad_token_id != len(tokenizer) - 1:
+        raise ValueError(f"{model_dir}: <pad> has id {tokenizer.pad_token_id}, but CTranslate2's Marian converter "
+                         f"drops the last id ({len(tokenizer) - 1}) as <pad>; this model predates xlw's OPUS-MT "
+                         "vocabulary layout: train it again (its notebook, or delete it from cache/)")
+    ctranslate2.converters.TransformersConverter(str(model_dir)).convert(str(out_dir), quantization=quantization,
+                                                                         force=True)
+    return Path(out_dir)
+
+
+class CT2Translator:
+    """A converted model and its 🤗 tokenizer: `translate` takes and returns plain sentences."""
+
+    def __init__(self, folder: str | Path, tokenizer, compute_type: str = "default", threads: int | None = None):
+        import ctranslate2
+        import torch
+
+        # as many threads as torch uses (one per core), so that engines are compared on the same cores
+        self.model = ctranslate2.Translator(str(folder), device="cpu", compute_type=compute_type,
+                                            intra_threads=threads or torch.get_num_threads())
+        self.tokenizer = tokenizer
+
+    def translate(self, sentences: Sequence[str], max_tokens: int = 4000, beams: int = 1,
+                  max_new_tokens: int = 128, prefix: str = "") -> list[str]:
+        """Translations of `sentences` in input order: length-sorted batches of <= `max_tokens` source tokens,
+        greedy (`beams` 1) or beam search, at most `max_new_tokens` each, as `xlw.generation.generate` does."""
+        if isinstance(sentences, str):
+            raise ValueError("sentences must be a list of strings, not a single string")
+        if not sentences:
+            return []
+        tok = self.tokenizer
+        sources = tok([prefix + s for s in sentences], truncation=True)["input_ids"]
+        outputs: list[str] = [""] * len(sources)
+        budget = max([max_tokens // beams, *map(len, sources)])  # a long sentence still gets a batch of its own
+        for batch in token_budget_batches([len(ids) for ids in sources], budget, shuffle=False):
+            tokens = [tok.convert_ids_to_tokens(sources[i]) for i in batch]
+            results = self.model.translate_batch(tokens, beam_size=beams, max_decoding_length=max_new_tokens)
+            for i, found in zip(batch, results):
+                outputs[i] = tok.decode(tok.convert_tokens_to_ids(found.hypotheses[0]), skip_special_tokens=True)
+        return [text.strip() for text in outputs]
