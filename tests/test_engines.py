@@ -1,15 +1,18 @@
 """CTranslate2 for xlw's Marian models: its own converter takes them as they are saved (OPUS-MT's layout)."""
 
 import io
+from types import SimpleNamespace
 
 import pytest
 import torch
 from datasets import Dataset
 
 from xlw.batching import seq2seq_loader
-from xlw.engines import CT2Translator, to_ctranslate2
+from xlw.engines import CT2PromptedTranslator, CT2Translator, llm_to_ctranslate2, to_ctranslate2
 from xlw.generation import generate
+from xlw.llm_mt import load_translator, prompted_translate, save_translator, target_vocabulary, translator_model
 from xlw.models import new_marian
+from xlw.pretrained import load_tokenizer
 from xlw.tokenization import train_tokenizer
 from xlw.train import TrainConfig, seq2seq_loss, train
 from xlw.translate import main
@@ -77,3 +80,38 @@ def test_the_translate_command_serves_a_model_through_ctranslate2(marian):
     assert main([folder, "--pair", "en-de", "--engine", "ct2", "--int8"], stdin=io.StringIO("a woman\n"),
                 stdout=stdout) == 0
     assert len(stdout.getvalue().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def llm_translator(tiny_gemma, tmp_path_factory):
+    """A saved LoRA translator on the tiny Gemma twin, its adapter made non-trivial, with an output vocabulary."""
+    cfg = SimpleNamespace(model="gemma-3-270m", model_source="tiny", lora_r=4, lora_alpha=8,
+                          lora_targets="all-linear")
+    model, _ = translator_model(cfg, "lora", seed=0)
+    torch.manual_seed(0)
+    for name, p in model.named_parameters():
+        if "lora_B" in name:  # B starts at zero: the adapter would change nothing
+            torch.nn.init.normal_(p, std=0.5)
+    left = load_tokenizer(tiny_gemma, "left")
+    vocabulary = target_vocabulary(left, ["Ein Hund rennt.", "Zwei Kinder spielen im Schnee."])
+    return save_translator(model.eval(), left, tmp_path_factory.mktemp("llm") / "tr", ["en-de"], vocabulary)
+
+
+def test_a_converted_llm_translator_writes_what_transformers_writes(llm_translator, tmp_path):
+    model, tokenizer, meta = load_translator(llm_translator)
+    sources = ["A dog runs.", "Two children play in the snow near a house."]
+    for vocabulary in (None, meta["vocabulary"]):  # the whole output layer, and the translator's own
+        expected = prompted_translate(model, tokenizer, sources, [], "en", "de", max_new_tokens=10,
+                                      vocabulary=vocabulary, progress=False)
+        folder = llm_to_ctranslate2(model, tokenizer, tmp_path / str(vocabulary is None), "float32",
+                                    None if vocabulary is None else vocabulary.tolist())
+        got = CT2PromptedTranslator(folder, tokenizer).translate(sources, "en", "de", max_new_tokens=10)
+        assert got == expected
+    assert any(p.requires_grad is False for p in model.parameters()) and hasattr(model, "peft_config")  # not merged
+    outputs = {}
+    for engine in ("torch", "ct2"):
+        stdout = io.StringIO()
+        assert main([str(llm_translator), "--pair", "en-de", "--engine", engine],
+                    stdin=io.StringIO("A dog runs.\n"), stdout=stdout) == 0
+        outputs[engine] = stdout.getvalue()
+    assert outputs["ct2"] == outputs["torch"]

@@ -1,8 +1,12 @@
-"""CTranslate2: the C++ inference engine OPUS-MT's Marian models are served with, for xlw's Marian models.
+"""CTranslate2: the C++ inference engine OPUS-MT's Marian models are served with, for xlw's Marian models and
+for 03b's fine-tuned Gemma translators.
 
     folder = to_ctranslate2(model_dir, model_dir / "ct2-int8", "int8")   # CTranslate2's own converter
     engine = CT2Translator(folder, tokenizer)
     engine.translate(["A dog runs."])                                      # ["Ein Hund rennt."]
+
+    folder = llm_to_ctranslate2(model, tokenizer, out, "int8", meta["vocabulary"])   # LoRA merged first
+    CT2PromptedTranslator(folder, tokenizer).translate(sources, "en", "de")
 
 The converter reads a `save_pretrained` folder and drops the last vocabulary row as Marian's `<pad>` (the
 decoder then starts from a zero embedding, as Marian's does); xlw's vocabularies put `<pad>` last for that
@@ -12,6 +16,8 @@ int8 activations, `int8_float32` keeps the non-quantized layers in float32, `flo
 
 from __future__ import annotations
 
+import copy
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,3 +73,75 @@ class CT2Translator:
             for i, found in zip(batch, results):
                 outputs[i] = tok.decode(tok.convert_tokens_to_ids(found.hypotheses[0]), skip_special_tokens=True)
         return [text.strip() for text in outputs]
+
+
+def llm_to_ctranslate2(model, tokenizer, out_dir: str | Path, quantization: str = "int8",
+                       vocabulary: Sequence[int] | None = None) -> Path:
+    """A causal LM (a peft model's adapter merged into a copy first) converted by CTranslate2 into `out_dir`;
+    `vocabulary`: the only ids it may write (a -1e9 output bias elsewhere, as `llm_mt.restricted_head`)."""
+    import ctranslate2
+    import numpy as np
+
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization {quantization!r} is unknown: expected one of {', '.join(QUANTIZATIONS)}")
+    merged = copy.deepcopy(model)
+    merged = merged.merge_and_unload() if hasattr(merged, "merge_and_unload") else merged
+    config = merged.config
+
+    def edit(spec) -> None:
+        # CTranslate2 scales queries by head_dim^-0.5; Gemma by query_pre_attn_scalar^-0.5 (equal in 270M)
+        if getattr(config, "query_pre_attn_scalar", None):
+            for layer in spec.decoder.layer:
+                layer.self_attention.queries_scale = np.float32(config.query_pre_attn_scalar ** -0.5)
+        if vocabulary is not None:
+            bias = np.full(spec.decoder.projection.weight.shape[0], -1e9, dtype=np.float32)
+            bias[np.asarray(vocabulary)] = 0.0
+            spec.decoder.projection.bias = bias
+
+    class Converter(ctranslate2.converters.TransformersConverter):
+        def _load(self):
+            spec = super()._load()
+            edit(spec)
+            return spec
+
+    with tempfile.TemporaryDirectory() as folder:
+        merged.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        Converter(folder).convert(str(out_dir), quantization=quantization, force=True)
+    return Path(out_dir)
+
+
+class CT2PromptedTranslator:
+    """A converted causal LM translator: `translate` builds `llm_mt.few_shot_prompt`s and decodes (greedy or
+    beam search) until <eos> or a line break, as `llm_mt.prompted_translate` does."""
+
+    def __init__(self, folder: str | Path, tokenizer, compute_type: str = "default", threads: int | None = None):
+        import ctranslate2
+        import torch
+
+        self.model = ctranslate2.Generator(str(folder), device="cpu", compute_type=compute_type,
+                                           intra_threads=threads or torch.get_num_threads())
+        self.tokenizer = tokenizer
+
+    def translate(self, sources: Sequence[str], src_lang: str, tgt_lang: str, max_tokens: int = 4096,
+                  max_new_tokens: int = 64, beams: int = 1) -> list[str]:
+        """Zero-shot translations of `sources` in input order, in length-sorted batches of <= `max_tokens`
+        prompt tokens."""
+        from xlw.llm_mt import few_shot_prompt, stop_ids
+
+        if isinstance(sources, str):
+            raise ValueError("sources must be a list of strings, not a single string")
+        if not sources:
+            return []
+        tok = self.tokenizer
+        prompts = tok([few_shot_prompt(s, [], src_lang, tgt_lang) for s in sources])["input_ids"]
+        outputs: list[str] = [""] * len(prompts)
+        budget = max([max_tokens // beams, *map(len, prompts)])
+        for batch in token_budget_batches([len(ids) for ids in prompts], budget, shuffle=False):
+            results = self.model.generate_batch([tok.convert_ids_to_tokens(prompts[i]) for i in batch],
+                                                max_length=max_new_tokens, beam_size=beams, sampling_topk=1,
+                                                end_token=stop_ids(tok),
+                                                include_prompt_in_result=False)
+            for i, found in zip(batch, results):
+                outputs[i] = tok.decode(found.sequences_ids[0], skip_special_tokens=True).split("\n")[0].strip()
+        return outputs

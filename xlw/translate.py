@@ -3,8 +3,8 @@
 MODEL is a folder written by `save_pretrained` (any notebook's seq2seq checkpoint), a fine-tuned
 causal LM saved by `xlw.llm_mt.save_translator` (a LoRA adapter or full weights, with its prompt
 languages and output vocabulary), or, with a hub, a model id such as `Helsinki-NLP/opus-mt-en-de`.
-`--engine ct2` serves a seq2seq (Marian) model through CTranslate2, converted on load (`--int8`: int8
-weights and GEMMs; else float32). Input is one sentence per line (stdin or `--input`),
+`--engine ct2` serves the model through CTranslate2, converted on load (`--int8`: int8 weights and GEMMs;
+else float32; an LLM translator's adapter is merged first). Input is one sentence per line (stdin or `--input`),
 translated in batches of `--batch-size` lines; output keeps the line order, an empty line stays
 empty. A model's language pairs come from its config (`language_pairs`, which xlw writes; see
 `xlw.translation.declare_pairs`) or an OPUS-MT name; a pair it does not list is refused.
@@ -23,7 +23,7 @@ from typing import TextIO
 
 from xlw.corpora import direction
 from xlw.deploy import int8_dynamic
-from xlw.engines import CT2Translator, to_ctranslate2
+from xlw.engines import CT2PromptedTranslator, CT2Translator, llm_to_ctranslate2, to_ctranslate2
 from xlw.generation import generate
 from xlw.llm_mt import is_translator, load_translator, prompted_translate
 from xlw.models import load_seq2seq
@@ -101,7 +101,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--int8", action="store_true", help="int8 weights: torch's dynamic quantization of the "
                         "linear layers, or CTranslate2's int8 with --engine ct2")
     parser.add_argument("--engine", choices=["torch", "ct2"], default="torch",
-                        help="ct2: CTranslate2 (seq2seq models), converted on load")
+                        help="ct2: CTranslate2, converted on load")
     args = parser.parse_args(argv)
     if not re.fullmatch(r"[a-z]{2,3}-[a-z]{2,3}", args.pair):
         parser.error(f"--pair {args.pair!r}: expected two language codes joined by '-', e.g. en-de")
@@ -119,18 +119,31 @@ def ct2_batches(model_dir: str, tokenizer, prefix: str, int8: bool, folder: Path
     return lambda texts: engine.translate(texts, max_tokens=10**9, beams=num_beams, prefix=prefix)
 
 
+def ct2_causal_batches(model, tokenizer, meta: dict, pair: str, int8: bool, folder: Path,
+                       num_beams: int = 1) -> Callable[[list[str]], list[str]]:
+    """A batch translator for a `save_translator` LM served by CTranslate2 (adapter merged, output vocabulary
+    kept), converted into `folder`."""
+    vocabulary = meta.get("vocabulary")
+    folder = llm_to_ctranslate2(model, tokenizer, folder, "int8" if int8 else "float32",
+                                None if vocabulary is None else vocabulary.tolist())
+    engine, (src, tgt) = CT2PromptedTranslator(folder, tokenizer), direction(pair)
+    return lambda texts: engine.translate(texts, src, tgt, max_tokens=10**9, beams=num_beams)
+
+
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Run the command; 0 on success, 2 (and one line on stderr) for a missing model or an unsupported pair."""
     args = parse_args(argv)
     converted = tempfile.TemporaryDirectory(prefix="xlw-ct2-")  # --engine ct2's model, removed at the end
     try:
         if is_translator(args.model):
-            if args.engine == "ct2":
-                raise OSError(f"--engine ct2 serves seq2seq (Marian) models; {args.model} is a causal LM translator")
             model, tokenizer, meta = load_translator(args.model)
             check_pair(meta["language_pairs"], args.pair, args.model)
-            model = int8_dynamic(model) if args.int8 else model
-            translate_batch = causal_batches(model, tokenizer, meta, args.pair, args.beams)
+            if args.engine == "ct2":
+                translate_batch = ct2_causal_batches(model, tokenizer, meta, args.pair, args.int8,
+                                                     Path(converted.name), args.beams)
+            else:
+                model = int8_dynamic(model) if args.int8 else model
+                translate_batch = causal_batches(model, tokenizer, meta, args.pair, args.beams)
         else:
             model, tokenizer = load_seq2seq(args.model)
             prefix = source_prefix(model.config, args.pair, args.model)
