@@ -12,6 +12,9 @@ The converter reads a `save_pretrained` folder and drops the last vocabulary row
 decoder then starts from a zero embedding, as Marian's does); xlw's vocabularies put `<pad>` last for that
 reason (`xlw.tokenization`). Quantization happens at conversion: `int8` weights run int8 GEMMs with
 int8 activations, `int8_float32` keeps the non-quantized layers in float32, `float32` converts only.
+
+Keep one engine that runs per process: the OpenMP threads of an engine that has run slow every other engine
+down about tenfold while it lives (`benchmarks/ct2_threads.py`); delete it before timing the next.
 """
 
 from __future__ import annotations
