@@ -5,7 +5,7 @@ import pytest
 
 from xlw.data import project_root
 from xlw.front_page import write_front_page
-from xlw.report import NotebookResult, ReportError, discover, main, parse_parameters, write_metrics
+from xlw.report import NotebookResult, ReportError, cpu_model, discover, main, parse_parameters, write_metrics
 
 SETUP = 'import xlw\nsession = xlw.setup(profile, seed, notebook="00_overview")'
 
@@ -337,3 +337,13 @@ def test_a_notebook_depends_on_the_installed_versions_it_can_run_not_on_the_lock
     assert "dist/pytest" not in plain  # a dev extra, not a requirement of the project
     assert {"dist/pytest", "dist/pluggy"} <= testing.keys() and plain.items() <= testing.items()
 
+
+
+def test_cpu_model_names_the_cpu_and_its_vector_extensions(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx2 fma avx512f avx512_bf16\n\n"
+                    "processor\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx2 fma avx512f avx512_bf16\n")
+    assert cpu_model(info) == "AMD EPYC (avx2 fma avx512f avx512_bf16)"
+    info.write_text("processor\t: 0\nmodel name\t: Old\nflags\t\t: fpu sse2\n")
+    assert cpu_model(info) == "Old (no vector extensions listed)"
+    assert cpu_model(tmp_path / "absent") == "?"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from xlw.batching import token_budget_batches
@@ -29,13 +29,24 @@ from xlw.batching import token_budget_batches
 QUANTIZATIONS = ("float32", "int8_float32", "int8")
 
 
+def _check_quantization(quantization: str) -> None:
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization {quantization!r} is unknown: expected one of {', '.join(QUANTIZATIONS)}")
+
+
+def _batches(input_ids: Sequence[Sequence[int]], max_tokens: int, beams: int) -> Iterator[list[int]]:
+    """Length-sorted batches of indices into `input_ids`, <= `max_tokens // beams` tokens each (a longer
+    sequence gets a batch of its own), as `xlw.batching.padded_batches` makes them for torch."""
+    lengths = [len(ids) for ids in input_ids]
+    yield from token_budget_batches(lengths, max([max_tokens // beams, *lengths]), shuffle=False)
+
+
 def to_ctranslate2(model_dir: str | Path, out_dir: str | Path, quantization: str = "int8") -> Path:
     """`model_dir` (a saved MarianMT model and tokenizer) converted by CTranslate2 into `out_dir`."""
     import ctranslate2
     from transformers import AutoTokenizer
 
-    if quantization not in QUANTIZATIONS:
-        raise ValueError(f"quantization {quantization!r} is unknown: expected one of {', '.join(QUANTIZATIONS)}")
+    _check_quantization(quantization)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     if tokenizer.pad_token_id != len(tokenizer) - 1:
         raise ValueError(f"{model_dir}: <pad> has id {tokenizer.pad_token_id}, but CTranslate2's Marian converter "
@@ -69,8 +80,7 @@ class CT2Translator:
         tok = self.tokenizer
         sources = tok([prefix + s for s in sentences], truncation=True)["input_ids"]
         outputs: list[str] = [""] * len(sources)
-        budget = max([max_tokens // beams, *map(len, sources)])  # a long sentence still gets a batch of its own
-        for batch in token_budget_batches([len(ids) for ids in sources], budget, shuffle=False):
+        for batch in _batches(sources, max_tokens, beams):
             tokens = [tok.convert_ids_to_tokens(sources[i]) for i in batch]
             results = self.model.translate_batch(tokens, beam_size=beams, max_decoding_length=max_new_tokens)
             for i, found in zip(batch, results):
@@ -85,8 +95,7 @@ def llm_to_ctranslate2(model, tokenizer, out_dir: str | Path, quantization: str 
     import ctranslate2
     import numpy as np
 
-    if quantization not in QUANTIZATIONS:
-        raise ValueError(f"quantization {quantization!r} is unknown: expected one of {', '.join(QUANTIZATIONS)}")
+    _check_quantization(quantization)
     merged = copy.deepcopy(model)
     merged = merged.merge_and_unload() if hasattr(merged, "merge_and_unload") else merged
     config = merged.config
@@ -139,8 +148,7 @@ class CT2PromptedTranslator:
         tok = self.tokenizer
         prompts = tok([few_shot_prompt(s, [], src_lang, tgt_lang) for s in sources])["input_ids"]
         outputs: list[str] = [""] * len(prompts)
-        budget = max([max_tokens // beams, *map(len, prompts)])
-        for batch in token_budget_batches([len(ids) for ids in prompts], budget, shuffle=False):
+        for batch in _batches(prompts, max_tokens, beams):
             results = self.model.generate_batch([tok.convert_ids_to_tokens(prompts[i]) for i in batch],
                                                 max_length=max_new_tokens, beam_size=beams, sampling_topk=1,
                                                 end_token=stop_ids(tok),

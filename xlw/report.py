@@ -246,12 +246,28 @@ def write_metrics(out_dir: Path, results: list[NotebookResult]) -> dict[str, dic
     return merged
 
 
+VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "neon", "asimd")  # speed-relevant
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name and the vector extensions that decide its speed, e.g. 'AMD EPYC (avx2 fma avx512f)';
+    '?' where /proc/cpuinfo is not there (not Linux)."""
+    if not cpuinfo.exists():
+        return "?"
+    fields = dict(line.split(":", 1) for line in cpuinfo.read_text().splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    flags = set((fields.get("flags") or fields.get("Features") or "").split())
+    name = fields.get("model name") or fields.get("Hardware") or fields.get("CPU part") or "?"
+    return f"{name} ({' '.join(f for f in VECTOR_FLAGS if f in flags) or 'no vector extensions listed'})"
+
+
 def last_environment(out_dir: Path, results: list[NotebookResult]) -> dict[str, Any]:
     """The date, device, platform and versions of the newest notebook run: this run's (then kept in
     `environment.json`), else the kept one, so a run that reuses every report still says what made them."""
     kept = out_dir / ENVIRONMENT
     env = next((r.env for r in results if r.env), None)
     if env:
+        env = {**env, "cpu": cpu_model()}
         kept.write_text(json.dumps(env, indent=1) + "\n")
         return env
     return json.loads(kept.read_text()) if kept.exists() else {}
@@ -265,7 +281,8 @@ def write_summary(out_dir: Path, profile: str, results: list[NotebookResult],
     the suite's total runtime, every metric, notes (signatures), versions and device."""
     env = last_environment(out_dir, results)
     lines = [f"# xlw report — profile `{profile}`", "",
-             f"Generated {env.get('date', '?')} on {env.get('device', '?')} ({env.get('platform', '?')}).", ""]
+             f"Generated {env.get('date', '?')} on {env.get('device', '?')}, {env.get('cpu', 'CPU not recorded')} "
+             f"({env.get('platform', '?')}).", ""]
     if parameters:
         lines += ["Parameters of this run: " + ", ".join(f"`{k}={json.dumps(v)}`" for k, v in parameters.items()), ""]
     lines += ["| notebook | status | runtime (s) |", "|---|---|---|"]
