@@ -338,7 +338,6 @@ def test_a_notebook_depends_on_the_installed_versions_it_can_run_not_on_the_lock
     assert {"dist/pytest", "dist/pluggy"} <= testing.keys() and plain.items() <= testing.items()
 
 
-
 def test_cpu_model_names_the_cpu_and_its_vector_extensions(tmp_path):
     info = tmp_path / "cpuinfo"
     info.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx2 fma avx512f avx512_bf16\n\n"
