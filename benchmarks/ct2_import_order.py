@@ -1,11 +1,9 @@
-"""CTranslate2's speed one sentence at a time when torch is imported before it, and when it is not.
+"""`benchmarks/ct2_threads.py` in two fresh processes: as it is (ctranslate2 imported first), and with torch first.
 
     .venv/bin/python benchmarks/ct2_import_order.py --n 64
 
-Both wheels bundle their own libgomp. This runs the same measurement in fresh processes: 03's en→de Marian
-(from the cache; trained first if missing) converted to CTranslate2 float32, bare `translate_batch` one
-sentence at a time. The only difference between the processes is what is imported before `ctranslate2`:
-nothing, or torch, as every xlw notebook and `python -m xlw.translate` do (`import xlw` imports torch).
+Both wheels bundle their own libgomp, and the one loaded first decides how fast CTranslate2 runs one sentence
+at a time. Every xlw notebook and `python -m xlw.translate` import torch first (`import xlw` does).
 """
 
 from __future__ import annotations
@@ -13,43 +11,23 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-
-MEASURE = """
-import sys, tempfile, time
 from pathlib import Path
-if sys.argv[1] == "torch":
-    import torch  # noqa: F401
-import ctranslate2
-from xlw.corpora import load_multi30k
-from xlw.engines import to_ctranslate2
-from xlw.models import load_seq2seq
-from xlw.trained import cache_entry
-from xlw.translation import trained_translation
-folder = trained_translation(cache_entry("cpu", "03_translation", "en-de"))
-_, tokenizer = load_seq2seq(folder)
-sources = list(load_multi30k("test_2016_flickr", "en", "de")["src"][: int(sys.argv[2])])
-tokens = [tokenizer.convert_ids_to_tokens(ids) for ids in tokenizer(sources)["input_ids"]]
-with tempfile.TemporaryDirectory() as out:
-    engine = ctranslate2.Translator(str(to_ctranslate2(folder, Path(out) / "ct2", "float32")), device="cpu",
-                                    intra_threads=2)
-    engine.translate_batch(tokens[:1])
-    tic = time.perf_counter()
-    for sentence in tokens:
-        engine.translate_batch([sentence], beam_size=1)
-    print(f"{len(tokens) / (time.perf_counter() - tic):.1f}")
-"""
+
+THREADS_BENCHMARK = Path(__file__).with_name("ct2_threads.py")
+RUN = "import runpy, sys; {first}sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
 
 
 def main() -> None:
-    """Print sentences/s with ctranslate2 imported first and with torch imported first."""
+    """Print ct2_threads.py's figures with ctranslate2 imported first and with torch imported first."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=64, help="Multi30k test sentences")
     args = parser.parse_args()
-    for first, label in (("ctranslate2", "ctranslate2 imported first"), ("torch", "torch imported first")):
-        run = subprocess.run([sys.executable, "-c", MEASURE, first, str(args.n)], capture_output=True, text=True)
+    for label, first in (("ctranslate2 imported first", ""), ("torch imported first", "import torch; ")):
+        run = subprocess.run([sys.executable, "-c", RUN.format(first=first), str(THREADS_BENCHMARK), "--n",
+                              str(args.n)], capture_output=True, text=True)
         if run.returncode != 0:
             raise RuntimeError(f"the {label} process failed:\n{run.stderr[-2000:]}")
-        print(f"{label}: {run.stdout.strip().splitlines()[-1]} sentences/s")
+        print(f"{label}:\n  " + "\n  ".join(run.stdout.strip().splitlines()))
 
 
 if __name__ == "__main__":
