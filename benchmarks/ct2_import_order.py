@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/ct2_import_order.py --n 64
 
 Both wheels bundle their own libgomp, and the one loaded first decides how fast CTranslate2 runs one sentence
-at a time. Every xlw notebook and `python -m xlw.translate` import torch first (`import xlw` does).
+at a time once torch has run: the reason `import xlw` imports ctranslate2 before torch.
 """
 
 from __future__ import annotations

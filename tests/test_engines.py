@@ -1,6 +1,8 @@
 """CTranslate2 for xlw's Marian models: its own converter takes them as they are saved (OPUS-MT's layout)."""
 
 import io
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -115,3 +117,10 @@ def test_a_converted_llm_translator_writes_what_transformers_writes(llm_translat
                     stdin=io.StringIO("A dog runs.\n"), stdout=stdout) == 0
         outputs[engine] = stdout.getvalue()
     assert outputs["ct2"] == outputs["torch"]
+
+
+def test_import_xlw_loads_ctranslate2_before_torch():
+    """Loaded after torch's libgomp, CTranslate2 runs ~8x slower (benchmarks/ct2_import_order.py)."""
+    loaded = subprocess.run([sys.executable, "-c", "import sys, xlw; print(' '.join(sys.modules))"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert loaded.index("ctranslate2") < loaded.index("torch")

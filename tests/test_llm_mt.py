@@ -10,16 +10,16 @@ from transformers import AutoModelForCausalLM
 
 from xlw.augment import back_translate
 from xlw.llm_mt import (
-    RestrictedHead,
+    KeptRows,
     coverage,
     encode_pairs,
     few_shot_prompt,
     fit_translator,
+    kept_ids,
     language_name,
     load_translator,
     pair_loader,
     prompted_translate,
-    restricted_head,
     save_translator,
     stop_ids,
     target_loss,
@@ -137,34 +137,46 @@ def test_target_vocabulary_covers_targets_bytes_and_stops(gemma):
     assert coverage(tok, ["Qwertz Xylophon"], vocab) < 1.0
 
 
-def test_restricted_head_keeps_logits_of_kept_ids_and_blocks_the_rest(gemma):
+def test_kept_ids_score_only_the_kept_rows_and_restore_the_model(gemma):
     model, tok = gemma
     vocab = target_vocabulary(tok, PAIRS["tgt"])
     inputs = tok(["English: A dog.\nGerman:"], return_tensors="pt")
+    embedding = model.get_input_embeddings()
     with torch.no_grad():
         full = model(**inputs).logits
-        with restricted_head(model, vocab):
-            assert isinstance(model.get_output_embeddings(), RestrictedHead)
+        with kept_ids(model, vocab, tok) as kept:
+            assert isinstance(model.get_output_embeddings(), KeptRows)
             restricted = model(**inputs).logits
-    assert torch.allclose(restricted[..., vocab], full[..., vocab], atol=1e-5)
-    blocked = torch.ones(full.shape[-1], dtype=torch.bool)
-    blocked[vocab] = False
-    assert torch.isneginf(restricted[..., blocked]).all()
-    assert not isinstance(model.get_output_embeddings(), RestrictedHead)  # restored after the block
+            assert kept.tokens(torch.tensor([0, len(vocab) - 1])).tolist() == [vocab[0], vocab[-1]]
+            assert kept.index(stop_ids(tok)) == [vocab.tolist().index(i) for i in stop_ids(tok)]
+    assert restricted.shape[-1] == len(vocab) and torch.allclose(restricted, full[..., vocab], atol=1e-5)
+    assert model.get_input_embeddings() is embedding and not isinstance(model.get_output_embeddings(), KeptRows)
+    with pytest.raises(ValueError, match="lacks the stop ids"), kept_ids(model, vocab[1:-1], tok):
+        pass
 
 
-def test_generation_stops_at_eos_and_emits_only_kept_ids(gemma, tiny_gemma):
+@pytest.mark.parametrize("beams", [1, 2])
+def test_kept_ids_decode_as_the_whole_layer_with_the_rest_suppressed(gemma, tiny_gemma, beams):
+    model, _ = gemma
+    left = load_tokenizer(tiny_gemma, "left")
+    vocab = target_vocabulary(left, PAIRS["tgt"])
+    others = sorted(set(range(model.get_output_embeddings().weight.shape[0])) - set(vocab.tolist()))
+    sources = list(PAIRS["src"])
+    kept = prompted_translate(model, left, sources, [], "en", "de", max_new_tokens=8, num_beams=beams,
+                              vocabulary=vocab, progress=False)
+    masked = prompted_translate(model, left, sources, [], "en", "de", max_new_tokens=8, num_beams=beams,
+                                suppress_tokens=others, progress=False)
+    assert kept == masked and any(kept)
+
+
+def test_generation_stops_at_eos(gemma, tiny_gemma):
     model, _ = gemma
     left = load_tokenizer(tiny_gemma, "left")
     sources = ["A dog.", "Two children play in the snow near a house."]
     with pytest.raises(ValueError, match="padding_side='left'"):
         prompted_translate(model, load_tokenizer(tiny_gemma), sources, [], "en", "de")
-    only_eos = torch.tensor([left.eos_token_id])
-    assert prompted_translate(model, left, sources, [], "en", "de", vocabulary=only_eos, progress=False) == ["", ""]
-    hund = left.convert_tokens_to_ids("▁Hund")
-    out = prompted_translate(model, left, sources, [], "en", "de", max_new_tokens=5, num_beams=2,
-                             vocabulary=torch.tensor([hund]), progress=False)
-    assert out == ["Hund Hund Hund Hund Hund"] * 2  # never stops without a stop id: capped at max_new_tokens
+    only_stops = torch.tensor(sorted(stop_ids(left)))
+    assert prompted_translate(model, left, sources, [], "en", "de", vocabulary=only_stops, progress=False) == ["", ""]
     free = prompted_translate(model, left, sources, [("A cat.", "Eine Katze.")], "en", "de", max_new_tokens=6,
                               progress=False)
     assert len(free) == 2 and all(isinstance(o, str) and "\n" not in o for o in free)

@@ -2,6 +2,10 @@
 
 import warnings
 
+# CTranslate2 before torch (xlw.env imports it): both wheels bundle a libgomp, and once torch's has run a
+# parallel region, a CTranslate2 loaded after torch runs ~8x slower on two threads (benchmarks/ct2_import_order.py).
+import ctranslate2  # noqa: F401
+
 from xlw.config import PROFILES, settings
 from xlw.data import data_path, data_root
 from xlw.env import Session, setup, show_source

@@ -91,7 +91,7 @@ class CT2Translator:
 def llm_to_ctranslate2(model, tokenizer, out_dir: str | Path, quantization: str = "int8",
                        vocabulary: Sequence[int] | None = None) -> Path:
     """A causal LM (a peft model's adapter merged into a copy first) converted by CTranslate2 into `out_dir`;
-    `vocabulary`: the only ids it may write (a -1e9 output bias elsewhere, as `llm_mt.restricted_head`)."""
+    `vocabulary`: the only ids it may write (a -1e9 output bias elsewhere; `llm_mt.kept_ids` drops the other rows)."""
     import ctranslate2
     import numpy as np
 

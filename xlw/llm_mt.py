@@ -108,6 +108,12 @@ def stop_ids(tokenizer) -> list[int]:
     return [tokenizer.eos_token_id] + (newline if len(newline) == 1 else [])
 
 
+def stop_options(tokenizer, kept: KeptIds) -> dict[str, list[int] | int]:
+    """`generate`'s eos and pad ids in the decoder's id space: a finished row is padded with its first stop."""
+    stops = kept.index(stop_ids(tokenizer))
+    return {"eos_token_id": stops, "pad_token_id": stops[0] if kept.vocabulary is not None else tokenizer.pad_token_id}
+
+
 def target_vocabulary(tokenizer, targets: Sequence[str]) -> torch.Tensor:
     """Sorted ids the output layer keeps for a target language: every token of `targets` (as `encode_pairs`
     writes them), every single character they use (with and without the word-start marker, so any word
@@ -229,46 +235,73 @@ def trained_translator(entry: CacheEntry) -> Path:
     return reuse_or_train(entry, train_it)
 
 
-class RestrictedHead(nn.Module):
-    """An output layer computing only the rows of `vocabulary`; the others get -inf, so full ids come out."""
+class KeptRows(nn.Module):
+    """The rows of an output layer that `vocabulary` keeps: logits over those ids only, in their order."""
 
     def __init__(self, head: nn.Linear, vocabulary: torch.Tensor):
         super().__init__()
-        self.register_buffer("ids", vocabulary.to(head.weight.device), persistent=False)
-        self.weight = nn.Parameter(head.weight.detach()[self.ids].clone(), requires_grad=False)
-        self.out_features = head.weight.shape[0]
+        self.weight = nn.Parameter(head.weight.detach()[vocabulary.to(head.weight.device)].clone(),
+                                   requires_grad=False)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        logits = hidden.new_full((*hidden.shape[:-1], self.out_features), float("-inf"))
-        logits[..., self.ids] = F.linear(hidden, self.weight)
-        return logits
+        return F.linear(hidden, self.weight)
 
 
-def _owner(model) -> tuple[nn.Module, str]:
-    """The module holding the output layer, and its attribute name (through a peft wrapper)."""
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    head = base.get_output_embeddings()
-    for name, child in base.named_children():
-        if child is head:
-            return base, name
-    raise ValueError(f"{type(base).__name__} has no output layer among its direct children")
+class KeptIdsInput(nn.Module):
+    """An input embedding that reads one-token inputs (`generate`'s decoding steps) as indices into `ids`."""
+
+    def __init__(self, embedding: nn.Module, ids: torch.Tensor):
+        super().__init__()
+        self.embedding = embedding
+        self.register_buffer("ids", ids.to(embedding.weight.device), persistent=False)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        # a prompt always has more than one token (few_shot_prompt's instruction line), a decoding step one
+        return self.embedding(self.ids[input_ids] if input_ids.shape[-1] == 1 else input_ids)
+
+
+class KeptIds:
+    """The ids a restricted decoder writes: indices into `vocabulary` (None: the tokenizer's own ids)."""
+
+    def __init__(self, vocabulary: torch.Tensor | None):
+        self.vocabulary = vocabulary
+
+    def index(self, ids: Sequence[int]) -> list[int]:
+        """`ids` (tokenizer ids, all kept) as the decoder writes them."""
+        if self.vocabulary is None:
+            return list(ids)
+        return torch.searchsorted(self.vocabulary, torch.tensor(ids, dtype=torch.long)).tolist()
+
+    def tokens(self, written: torch.Tensor) -> torch.Tensor:
+        """Written ids back as tokenizer ids."""
+        return written if self.vocabulary is None else self.vocabulary.to(written.device)[written]
 
 
 @contextmanager
-def restricted_head(model, vocabulary: torch.Tensor | None) -> Iterator[None]:
-    """Within the block `model`'s output layer scores only `vocabulary` (None: leave it whole)."""
+def kept_ids(model, vocabulary: torch.Tensor | None, tokenizer) -> Iterator[KeptIds]:
+    """Within the block `model` decodes over the sorted ids of `vocabulary` only (None: the whole layer): its
+    output layer computes just those rows, so `generate` writes indices into `vocabulary` and feeds them back
+    as such (`KeptIds.tokens` turns them into tokenizer ids). `vocabulary` must hold `stop_ids(tokenizer)`."""
     if vocabulary is None:
-        yield
+        yield KeptIds(None)
         return
     if getattr(model.config, "final_logit_softcapping", None):
-        raise ValueError("restricted_head assumes no final logit soft-capping (tanh would turn -inf into -cap)")
-    owner, name = _owner(model)
-    full = getattr(owner, name)
-    setattr(owner, name, RestrictedHead(_output_layer(model), vocabulary))
+        raise ValueError("kept_ids assumes no final logit soft-capping (it would change the kept logits' softmax)")
+    if not bool((vocabulary.diff() > 0).all()):
+        raise ValueError("vocabulary must be sorted and without repeats, as target_vocabulary() builds it")
+    missing = sorted(set(stop_ids(tokenizer)) - set(vocabulary.tolist()))
+    if missing:
+        raise ValueError(f"vocabulary lacks the stop ids {missing}: translations could never end; build it with "
+                         "target_vocabulary(), which keeps them")
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    head, embedding = _output_layer(model), base.get_input_embeddings()
+    base.set_output_embeddings(KeptRows(head, vocabulary))
+    base.set_input_embeddings(KeptIdsInput(embedding, vocabulary))
     try:
-        yield
+        yield KeptIds(vocabulary)
     finally:
-        setattr(owner, name, full)
+        base.set_output_embeddings(head)
+        base.set_input_embeddings(embedding)
 
 
 def prompted_translate(model, tokenizer, sources: Sequence[str], examples: Sequence[tuple[str, str]],
@@ -278,7 +311,7 @@ def prompted_translate(model, tokenizer, sources: Sequence[str], examples: Seque
     """Greedy (or beam) translations by a causal LM given `few_shot_prompt`s; each ends at <eos> or a line break.
 
     `tokenizer` must pad on the left, so every prompt's last token sits at the same position;
-    `vocabulary` restricts the output layer to those ids (`restricted_head`); batches hold at most
+    `vocabulary` restricts the output layer to those ids (`kept_ids`); batches hold at most
     `max_tokens` prompt tokens (divided by `num_beams`) and `max_batch` prompts. `length_ratio` caps a
     batch's outputs at `length_ratio` × its longest source + 10 tokens (fairseq's max_len_a/b), so one
     looping output does not keep a whole batch decoding to `max_new_tokens`. `generation` passes more
@@ -287,7 +320,6 @@ def prompted_translate(model, tokenizer, sources: Sequence[str], examples: Seque
     if tokenizer.padding_side != "left":
         raise ValueError("prompted_translate needs a tokenizer with padding_side='left' (load_tokenizer(..., 'left'))")
     prompts = tokenizer([few_shot_prompt(s, examples, src_lang, tgt_lang) for s in sources])["input_ids"]
-    stops = stop_ids(tokenizer)
     if length_ratio is not None:  # prompt tokens that are not the source's
         template = len(tokenizer(few_shot_prompt("", examples, src_lang, tgt_lang))["input_ids"])
 
@@ -296,12 +328,13 @@ def prompted_translate(model, tokenizer, sources: Sequence[str], examples: Seque
         if length_ratio is not None:
             longest_source = int(inputs["attention_mask"].sum(dim=1).max()) - template
             limit = min(limit, int(length_ratio * longest_source) + 10)
-        out = model.generate(**inputs, max_new_tokens=limit, num_beams=num_beams, eos_token_id=stops,
-                             pad_token_id=tokenizer.pad_token_id, **{"do_sample": False, **generation})
-        new = tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        out = model.generate(**inputs, max_new_tokens=limit, num_beams=num_beams, **stops,
+                             **{"do_sample": False, **generation})
+        new = tokenizer.batch_decode(kept.tokens(out[:, inputs["input_ids"].shape[1]:]), skip_special_tokens=True)
         return [text.split("\n")[0].strip() for text in new]
 
-    with restricted_head(model, vocabulary):
+    with kept_ids(model, vocabulary, tokenizer) as kept:
+        stops = stop_options(tokenizer, kept)
         return in_input_order(model, tokenizer, prompts, complete, max_tokens // num_beams,
                               desc=f"{src_lang}→{tgt_lang} (k={len(examples)}, beams={num_beams})",
                               progress=progress, max_batch=max_batch)

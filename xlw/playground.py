@@ -24,7 +24,7 @@ import torch
 from xlw.config import settings
 from xlw.corpora import load_multi30k, multi30k_languages
 from xlw.embedding import embed, load_encoder
-from xlw.llm_mt import few_shot_prompt, load_translator, restricted_head, stop_ids, trained_translator
+from xlw.llm_mt import KeptIds, few_shot_prompt, kept_ids, load_translator, stop_options, trained_translator
 from xlw.models import load_seq2seq
 from xlw.retrieval import cosine_scores
 from xlw.sentiment import UMSAB_LABELS, load_classifier, predict_logits, trained_classifier, umsab_languages
@@ -41,8 +41,10 @@ def not_trained(notebook: str, name: str, profile: str) -> str:
             "FORCE=1`")
 
 
-def candidates(model, tokenizer, inputs: dict, beams: int, max_new_tokens: int, **generate) -> pd.DataFrame:
-    """Every beam's output (greedy when `beams` is 1) with its length-normalised log-probability."""
+def candidates(model, tokenizer, inputs: dict, beams: int, max_new_tokens: int, kept: KeptIds | None = None,
+               **generate) -> pd.DataFrame:
+    """Every beam's output (greedy when `beams` is 1) with its length-normalised log-probability (`kept`: the
+    ids a `kept_ids` block writes)."""
     out = model.generate(**inputs, num_beams=beams, num_return_sequences=beams, max_new_tokens=max_new_tokens,
                          do_sample=False, output_scores=True, return_dict_in_generate=True, **generate)
     new = out.sequences[:, inputs["input_ids"].shape[1]:] if not model.config.is_encoder_decoder else out.sequences
@@ -51,6 +53,7 @@ def candidates(model, tokenizer, inputs: dict, beams: int, max_new_tokens: int, 
     else:
         steps = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
         scores = [float(steps[0][torch.isfinite(steps[0])].mean())]
+    new = kept.tokens(new) if kept else new
     texts = [t.split("\n")[0].strip() for t in tokenizer.batch_decode(new, skip_special_tokens=True)]
     return pd.DataFrame({"rank": range(1, beams + 1), "translation": texts, "log-prob / token": scores})
 
@@ -112,9 +115,9 @@ class Playground:
             else:
                 model, tokenizer, meta = llm
                 inputs = tokenizer([few_shot_prompt(text, [], src, tgt)], return_tensors="pt")
-                with restricted_head(model, meta["vocabulary"]):
-                    found = candidates(model, tokenizer, inputs, beams, self.max_new_tokens,
-                                       eos_token_id=stop_ids(tokenizer), pad_token_id=tokenizer.pad_token_id)
+                with kept_ids(model, meta["vocabulary"], tokenizer) as kept:
+                    found = candidates(model, tokenizer, inputs, beams, self.max_new_tokens, kept,
+                                       **stop_options(tokenizer, kept))
                 rows.append(found.assign(system="Gemma-3-270M + LoRA (03b)"))
         known = {*marian_pairs, *llm_pairs}
         if pair not in known:
