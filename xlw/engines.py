@@ -13,14 +13,18 @@ decoder then starts from a zero embedding, as Marian's does); xlw's vocabularies
 reason (`xlw.tokenization`). Quantization happens at conversion: `int8` weights run int8 GEMMs with
 int8 activations, `int8_float32` keeps the non-quantized layers in float32, `float32` converts only.
 
-Keep one engine that runs per process: the OpenMP threads of an engine that has run slow every other engine
-down about tenfold while it lives (`benchmarks/ct2_threads.py`); delete it before timing the next.
+Import ctranslate2 before torch (`import xlw` does): loaded after torch, CTranslate2 runs on torch's OpenMP
+threads, several times slower on few cores (`benchmarks/ct2_import_order.py`; the engines warn). Keep one engine
+that runs per process: the OpenMP threads of an engine that has run slow every other engine down about tenfold
+while it lives (`benchmarks/ct2_threads.py`); delete it before timing the next.
 """
 
 from __future__ import annotations
 
 import copy
+import sys
 import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -32,6 +36,20 @@ QUANTIZATIONS = ("float32", "int8_float32", "int8")
 def _check_quantization(quantization: str) -> None:
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization {quantization!r} is unknown: expected one of {', '.join(QUANTIZATIONS)}")
+
+
+def _threads(threads: int | None) -> int:
+    """CTranslate2's intra-op threads: `threads`, else as many as torch uses (one per core) so that engines are
+    compared on the same cores. Warns when ctranslate2 was imported after torch: CTranslate2 then shares torch's
+    OpenMP runtime and runs several times slower on few cores (`benchmarks/ct2_import_order.py`)."""
+    import torch
+
+    loaded = list(sys.modules)
+    if loaded.index("torch") < loaded.index("ctranslate2"):
+        warnings.warn("ctranslate2 was imported after torch, so CTranslate2 runs on torch's OpenMP threads, several "
+                      "times slower on few cores: import ctranslate2 (or xlw) before torch", RuntimeWarning,
+                      stacklevel=3)
+    return threads or torch.get_num_threads()
 
 
 def _batches(input_ids: Sequence[Sequence[int]], max_tokens: int, beams: int) -> Iterator[list[int]]:
@@ -62,11 +80,9 @@ class CT2Translator:
 
     def __init__(self, folder: str | Path, tokenizer, compute_type: str = "default", threads: int | None = None):
         import ctranslate2
-        import torch
 
-        # as many threads as torch uses (one per core), so that engines are compared on the same cores
         self.model = ctranslate2.Translator(str(folder), device="cpu", compute_type=compute_type,
-                                            intra_threads=threads or torch.get_num_threads())
+                                            intra_threads=_threads(threads))
         self.tokenizer = tokenizer
 
     def translate(self, sentences: Sequence[str], max_tokens: int = 4000, beams: int = 1,
@@ -129,10 +145,9 @@ class CT2PromptedTranslator:
 
     def __init__(self, folder: str | Path, tokenizer, compute_type: str = "default", threads: int | None = None):
         import ctranslate2
-        import torch
 
         self.model = ctranslate2.Generator(str(folder), device="cpu", compute_type=compute_type,
-                                           intra_threads=threads or torch.get_num_threads())
+                                           intra_threads=_threads(threads))
         self.tokenizer = tokenizer
 
     def translate(self, sources: Sequence[str], src_lang: str, tgt_lang: str, max_tokens: int = 4096,
