@@ -11,31 +11,19 @@ quality pass runs its engines before it measures speed.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import tempfile
 from pathlib import Path
 
 import ctranslate2
-from ct2_threads import one_at_a_time
+from ct2_threads import marian_setup, one_at_a_time
 
-from xlw.corpora import load_multi30k
 from xlw.engines import to_ctranslate2
-from xlw.models import load_seq2seq
-from xlw.trained import cache_entry
-from xlw.translation import trained_translation
 
 
 def main() -> None:
     """Print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=64, help="Multi30k test sentences")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    folder = trained_translation(cache_entry("cpu", "03_translation", "en-de"))
-    _, tokenizer = load_seq2seq(folder)
-    sources = list(load_multi30k("test_2016_flickr", "en", "de")["src"][:args.n])
-    tokens = [tokenizer.convert_ids_to_tokens(ids) for ids in tokenizer(sources)["input_ids"]]
+    args, folder, _, _, _, tokens = marian_setup(__doc__.splitlines()[0])
     with tempfile.TemporaryDirectory() as out:
         converted = {q: str(to_ctranslate2(folder, Path(out) / q, q)) for q in ("float32", "int8")}
         for label, q in (("float32, fresh process", "float32"), ("int8", "int8"),

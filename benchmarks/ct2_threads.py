@@ -34,9 +34,10 @@ def one_at_a_time(engine, tokens: list[list[str]]) -> float:
     return len(tokens) / (time.perf_counter() - tic)
 
 
-def main() -> None:
-    """Print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def marian_setup(description: str):
+    """(arguments --n and --threads, 03's en-de Marian folder from the cache (trained first if missing), its model
+    and tokenizer, the first --n Multi30k test captions and their tokens)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--n", type=int, default=64, help="Multi30k test sentences")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -44,6 +45,12 @@ def main() -> None:
     model, tokenizer = load_seq2seq(folder)
     sources = list(load_multi30k("test_2016_flickr", "en", "de")["src"][:args.n])
     tokens = [tokenizer.convert_ids_to_tokens(ids) for ids in tokenizer(sources)["input_ids"]]
+    return args, folder, model, tokenizer, sources, tokens
+
+
+def main() -> None:
+    """Print the figures."""
+    args, folder, model, tokenizer, sources, tokens = marian_setup(__doc__.splitlines()[0])
     with tempfile.TemporaryDirectory() as out:
         converted = str(to_ctranslate2(folder, Path(out) / "ct2", "float32"))
         first = ctranslate2.Translator(converted, device="cpu", intra_threads=args.threads)
