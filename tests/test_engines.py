@@ -12,6 +12,7 @@ from datasets import Dataset
 from xlw.batching import seq2seq_loader
 from xlw.engines import CT2PromptedTranslator, CT2Translator, llm_to_ctranslate2, to_ctranslate2
 from xlw.generation import generate
+from xlw.isolated import engine_run, in_fresh_process
 from xlw.llm_mt import load_translator, prompted_translate, save_translator, target_vocabulary, translator_model
 from xlw.models import new_marian
 from xlw.pretrained import load_tokenizer
@@ -127,3 +128,11 @@ def test_ctranslate2_imported_after_torch_is_warned_about(first):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert (run.returncode != 0) == bool(first)
     assert ("ctranslate2 was imported after torch" in run.stderr) == bool(first)
+
+
+def test_an_engine_measured_in_a_fresh_process_writes_what_it_writes_here(marian, tmp_path):
+    folder, _, tokenizer = marian
+    converted = str(to_ctranslate2(folder, tmp_path / "int8", "int8"))
+    run = in_fresh_process(engine_run, CT2Translator, converted, tokenizer, "int8", SENTENCES, SENTENCES[:4], [1, 2])
+    assert run["outputs"] == CT2Translator(converted, tokenizer, compute_type="int8").translate(SENTENCES)
+    assert set(run["sent_per_s"]) == {1, 2} and run["seconds"] > 0
