@@ -210,7 +210,7 @@ def test_zero_shot_rows_report_raw_and_recentred_heads(monkeypatch):
         out = np.eye(3)[list(label)] * 3.0 + rng.normal(0, 0.8, (len(texts), 3))
         return out + np.array([0.0, 4.0, 0.0]) * (np.array(lang) == "de")[:, None]
 
-    monkeypatch.setattr(sentiment, "predict_logits", lambda model, tok, texts, max_length: logits_of(texts))
+    monkeypatch.setattr(sentiment, "predict_logits", lambda model, tok, texts, max_length, **_: logits_of(texts))
     tests = {lang: pd.DataFrame({"text": [f"{lang} {y} {i}" for i, y in enumerate(labels)], "label": labels})
              for lang in ("en", "de")}
     unlabelled = {lang: list(frame.text) for lang, frame in tests.items()}  # labels are inside the fake text only

@@ -147,8 +147,13 @@ def classification_loader(frame: pd.DataFrame, tokenizer: PreTrainedTokenizerBas
 
 
 def predict_logits(model, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int,
-                   max_tokens: int = 4096) -> np.ndarray:
-    """Class logits for `texts` (in input order), batched by length."""
+                   max_tokens: int = 4096, bottom=None) -> np.ndarray:
+    """Class logits for `texts` (in input order), batched by length; with `bottom` (`xlw.frozen_classifier`),
+    through the top layers only, from the texts' kept bottom states."""
+    if bottom is not None:
+        from xlw.frozen_classifier import top_class_logits
+
+        return top_class_logits(model, bottom, texts, max_length, max_tokens)
     encoded = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
     def batch_logits(inputs: dict) -> np.ndarray:
         return model(**inputs).logits.float().cpu().numpy()
@@ -175,12 +180,19 @@ def label_word_head(model, tokenizer: PreTrainedTokenizerBase, words: Sequence[s
         head.weight.copy_(model.get_input_embeddings().weight[ids])
 
 
-def fit_classifier(frame: pd.DataFrame, cfg: SimpleNamespace, seed: int = 0, label_words: bool = True):
+def fit_classifier(frame: pd.DataFrame, cfg: SimpleNamespace, seed: int = 0, label_words: bool = True,
+                   bottom=None):
     """(model, tokenizer, TrainResult): `cfg.model` + LoRA fine-tuned on `frame`, head from `cfg.label_words`.
 
-    With `label_words=False` the head starts random instead (the comparison in benchmarks/).
+    With `cfg.frozen_layers` above 0, LoRA goes into the layers above them only and training runs those
+    layers from the bottom's states (`xlw.frozen_classifier`), kept in `bottom` (made here if None) for
+    the next classifier. With `label_words=False` the head starts random instead (the comparison in benchmarks/).
     """
     init_head = (lambda m, t: label_word_head(m, t, cfg.label_words)) if label_words else None
+    if getattr(cfg, "frozen_layers", 0):
+        from xlw.frozen_classifier import BottomStates, fit_top_classifier
+
+        return fit_top_classifier(frame, cfg, bottom or BottomStates(cfg), seed, init_head)
     model, tokenizer = lora_model(AutoModelForSequenceClassification, cfg, "SEQ_CLS", seed=seed,
                                   init_head=init_head, num_labels=len(cfg.label_words))
     loader = classification_loader(frame, tokenizer, cfg.max_length, cfg.max_tokens, cfg.max_batch, seed=seed)
@@ -244,15 +256,18 @@ def match_prior(logits: np.ndarray, prior: Sequence[float], steps: int = 200, to
 
 
 def zero_shot_rows(model, tokenizer, tests: dict[str, pd.DataFrame], unlabelled: dict[str, Sequence[str]],
-                   prior: Sequence[float], max_length: int) -> tuple[pd.DataFrame, dict, dict[str, np.ndarray]]:
+                   prior: Sequence[float], max_length: int,
+                   bottom=None) -> tuple[pd.DataFrame, dict, dict[str, np.ndarray]]:
     """(rows, predictions, offsets) of a classifier applied to every language of `tests` unchanged
     (`zeroshot_raw`) and with its class biases re-fitted by `match_prior` on that language's `unlabelled`
     texts (`zeroshot`): one row per language and method with macro-F1, accuracy and the share of the most
-    predicted class; predictions keyed by (lang, method); the offsets per language."""
+    predicted class; predictions keyed by (lang, method); the offsets per language. `bottom`: as in
+    `predict_logits`."""
     rows, predictions, offsets = [], {}, {}
     for lang, frame in tests.items():
-        logits = predict_logits(model, tokenizer, list(frame.text), max_length)
-        offsets[lang] = match_prior(predict_logits(model, tokenizer, list(unlabelled[lang]), max_length), prior)
+        logits = predict_logits(model, tokenizer, list(frame.text), max_length, bottom=bottom)
+        offsets[lang] = match_prior(predict_logits(model, tokenizer, list(unlabelled[lang]), max_length,
+                                                   bottom=bottom), prior)
         y = frame.label.to_numpy()
         recentred = (logits - offsets[lang]).argmax(axis=1)
         for method, pred in (("zeroshot_raw", logits.argmax(axis=1)), ("zeroshot", recentred)):
